@@ -1,0 +1,244 @@
+//! Why a request was refused: [`AuthError`] and [`InvalidTokenReason`].
+
+use std::borrow::Cow;
+use std::fmt;
+
+use http::StatusCode;
+
+/// Why a token (or a request that should carry one) was refused.
+///
+/// Every kind maps to one HTTP status ([`AuthError::status`]), one RFC 6750 error code
+/// ([`AuthError::error_code`]) and one fixed, human-readable description
+/// ([`AuthError::description`]). Descriptions are chosen by this crate; they never repeat the
+/// text of an underlying library's error, and never contain `"` or `\`, so they can be placed in
+/// a `WWW-Authenticate` header as they are.
+///
+/// | variant | status | error code |
+/// |---|---|---|
+/// | [`MissingToken`](Self::MissingToken) | 401 | none |
+/// | [`InvalidRequest`](Self::InvalidRequest) | 400 | `invalid_request` |
+/// | [`InvalidToken`](Self::InvalidToken) | 401 | `invalid_token` |
+/// | [`InsufficientScope`](Self::InsufficientScope) | 403 | `insufficient_scope` |
+/// | [`WrongOrganization`](Self::WrongOrganization) | 403 | `insufficient_scope` |
+/// | [`KeysUnavailable`](Self::KeysUnavailable) | 503 | none |
+///
+/// ```
+/// use axum_logto::{AuthError, InvalidTokenReason};
+/// use http::StatusCode;
+///
+/// let err = AuthError::InvalidToken(InvalidTokenReason::Expired);
+/// assert_eq!(err.status(), StatusCode::UNAUTHORIZED);
+/// assert_eq!(err.error_code(), Some("invalid_token"));
+/// assert_eq!(err.description(), "the access token has expired");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// The request carries no bearer token (no `Authorization` header, or one with another
+    /// scheme). RFC 6750 §3.1: the challenge then carries no error code.
+    MissingToken,
+    /// The request is malformed as a whole, for instance it carries more than one
+    /// `Authorization` header, or the token both in a header and elsewhere.
+    InvalidRequest,
+    /// The token is not acceptable: malformed, badly signed, expired, for another issuer or
+    /// another audience. The reason says which rule failed.
+    InvalidToken(InvalidTokenReason),
+    /// The token is valid and addressed to this API but lacks a scope the route needs.
+    InsufficientScope {
+        /// The scopes the route needs, space-separated, as they appear in the challenge's
+        /// `scope` parameter.
+        required: Cow<'static, str>,
+        /// `true` when any one of `required` is enough (`AnyOf`), `false` when all are needed.
+        any_of: bool,
+    },
+    /// The token is a valid organization token but for another organization than the one the
+    /// request targets.
+    WrongOrganization,
+    /// The signing keys could not be obtained (Logto unreachable and no key set ever loaded).
+    /// This is the server's trouble, not the client's: 503 with `Retry-After`.
+    KeysUnavailable,
+}
+
+/// Which validation rule an [`AuthError::InvalidToken`] failed.
+///
+/// The list follows the order in which the rules run (cheapest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InvalidTokenReason {
+    /// Longer than the configured maximum (default 8 KiB).
+    TooLarge,
+    /// Not a compact JWS of three base64url segments, not RFC 6750 `b64token`, or a header or
+    /// payload that is not a JSON object.
+    Malformed,
+    /// The JOSE header's `typ` is missing or is not `at+jwt` / `application/at+jwt` (RFC 9068).
+    UnsupportedType,
+    /// The JOSE header carries `crit`, which this crate does not understand.
+    CriticalHeader,
+    /// No key of the issuer's JWK set has the token's `kid` (or, without a `kid`, not exactly
+    /// one key fits).
+    UnknownKey,
+    /// The header's `alg` does not fit the key (for instance `none`, `HS256`, or `ES256`
+    /// against a P-384 key).
+    AlgorithmMismatch,
+    /// The signature does not verify.
+    BadSignature,
+    /// A registered claim is missing (`iss`, `exp`, `aud`, `sub`) or has the wrong JSON type.
+    InvalidClaims,
+    /// `iss` is not the tenant's issuer.
+    WrongIssuer,
+    /// `exp` is in the past (beyond the leeway).
+    Expired,
+    /// `nbf` is in the future (beyond the leeway).
+    NotYetValid,
+    /// `iat` is in the future (beyond the leeway).
+    IssuedInFuture,
+    /// `aud` does not contain this API's resource indicator (or, for organization extractors,
+    /// any `urn:logto:organization:<id>`).
+    WrongAudience,
+}
+
+impl InvalidTokenReason {
+    /// The fixed description sent in `error_description`.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::TooLarge => "the access token is too large",
+            Self::Malformed => "the access token is malformed",
+            Self::UnsupportedType => "the access token type is not at+jwt",
+            Self::CriticalHeader => "the access token has an unsupported critical header",
+            Self::UnknownKey => "the access token is signed with an unknown key",
+            Self::AlgorithmMismatch => "the access token algorithm does not fit the signing key",
+            Self::BadSignature => "the access token signature is invalid",
+            Self::InvalidClaims => "the access token lacks a required claim or has a claim of the wrong type",
+            Self::WrongIssuer => "the access token was issued by another issuer",
+            Self::Expired => "the access token has expired",
+            Self::NotYetValid => "the access token is not valid yet",
+            Self::IssuedInFuture => "the access token was issued in the future",
+            Self::WrongAudience => "the access token is not intended for this resource",
+        }
+    }
+}
+
+impl AuthError {
+    /// The HTTP status this error answers with (see the table on [`AuthError`]).
+    pub const fn status(&self) -> StatusCode {
+        match self {
+            Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::InvalidRequest => StatusCode::BAD_REQUEST,
+            Self::InsufficientScope { .. } | Self::WrongOrganization => StatusCode::FORBIDDEN,
+            Self::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The RFC 6750 error code, or `None` where the response carries none (a request without a
+    /// token, and the 503 when keys are unavailable).
+    pub const fn error_code(&self) -> Option<&'static str> {
+        match self {
+            Self::MissingToken | Self::KeysUnavailable => None,
+            Self::InvalidRequest => Some("invalid_request"),
+            Self::InvalidToken(_) => Some("invalid_token"),
+            Self::InsufficientScope { .. } | Self::WrongOrganization => {
+                Some("insufficient_scope")
+            }
+        }
+    }
+
+    /// The fixed human-readable description (no `"` or `\`).
+    pub const fn description(&self) -> &'static str {
+        match self {
+            Self::MissingToken => "the request carries no bearer token",
+            Self::InvalidRequest => "the request carries its credentials more than once or in a malformed way",
+            Self::InvalidToken(reason) => reason.description(),
+            Self::InsufficientScope { any_of: false, .. } => {
+                "the access token lacks a scope this resource requires"
+            }
+            Self::InsufficientScope { any_of: true, .. } => {
+                "the access token needs at least one of the scopes this resource accepts"
+            }
+            Self::WrongOrganization => "the access token is for another organization",
+            Self::KeysUnavailable => "the signing keys of the issuer are unavailable",
+        }
+    }
+
+    /// The reason, when this is an [`AuthError::InvalidToken`].
+    pub const fn invalid_token_reason(&self) -> Option<InvalidTokenReason> {
+        match self {
+            Self::InvalidToken(reason) => Some(*reason),
+            _ => None,
+        }
+    }
+}
+
+impl From<InvalidTokenReason> for AuthError {
+    fn from(reason: InvalidTokenReason) -> Self {
+        Self::InvalidToken(reason)
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.description())
+    }
+}
+
+impl std::error::Error for AuthError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL_REASONS: [InvalidTokenReason; 13] = [
+        InvalidTokenReason::TooLarge,
+        InvalidTokenReason::Malformed,
+        InvalidTokenReason::UnsupportedType,
+        InvalidTokenReason::CriticalHeader,
+        InvalidTokenReason::UnknownKey,
+        InvalidTokenReason::AlgorithmMismatch,
+        InvalidTokenReason::BadSignature,
+        InvalidTokenReason::InvalidClaims,
+        InvalidTokenReason::WrongIssuer,
+        InvalidTokenReason::Expired,
+        InvalidTokenReason::NotYetValid,
+        InvalidTokenReason::IssuedInFuture,
+        InvalidTokenReason::WrongAudience,
+    ];
+
+    #[test]
+    fn descriptions_are_safe_in_a_quoted_string() {
+        let mut all: Vec<AuthError> = ALL_REASONS.iter().map(|r| (*r).into()).collect();
+        all.extend([
+            AuthError::MissingToken,
+            AuthError::InvalidRequest,
+            AuthError::InsufficientScope { required: "a".into(), any_of: false },
+            AuthError::InsufficientScope { required: "a b".into(), any_of: true },
+            AuthError::WrongOrganization,
+            AuthError::KeysUnavailable,
+        ]);
+        for err in all {
+            let d = err.description();
+            assert!(!d.is_empty());
+            assert!(
+                d.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\'),
+                "{d}"
+            );
+        }
+    }
+
+    #[test]
+    fn reasons_have_distinct_descriptions() {
+        let set: std::collections::HashSet<_> =
+            ALL_REASONS.iter().map(|r| r.description()).collect();
+        assert_eq!(set.len(), ALL_REASONS.len());
+    }
+
+    #[test]
+    fn statuses_and_codes() {
+        assert_eq!(AuthError::MissingToken.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(AuthError::MissingToken.error_code(), None);
+        assert_eq!(AuthError::InvalidRequest.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(AuthError::InvalidRequest.error_code(), Some("invalid_request"));
+        assert_eq!(AuthError::WrongOrganization.status(), StatusCode::FORBIDDEN);
+        assert_eq!(AuthError::WrongOrganization.error_code(), Some("insufficient_scope"));
+        assert_eq!(AuthError::KeysUnavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(AuthError::KeysUnavailable.error_code(), None);
+    }
+}

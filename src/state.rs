@@ -1,0 +1,134 @@
+//! [`LogtoState`]: the shared, cheap-to-clone validator.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::claims::AuthInfo;
+use crate::config::{FetchConfig, LogtoStateBuilder, ValidationConfig};
+use crate::error::AuthError;
+use crate::jwks::{KeyFetchError, KeyStore};
+use crate::validate::{self, AudienceRule};
+
+/// Validates Logto access tokens; holds the configuration and the cached signing keys.
+///
+/// Cheap to clone (one `Arc`): every clone shares one key store, so build it once and put it
+/// in your Axum state. Build it with [`LogtoState::builder`].
+///
+/// ```no_run
+/// use axum_logto::LogtoState;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let logto = LogtoState::builder("https://my-tenant.logto.app")
+///     .audience("https://api.example.com")
+///     .build()?;
+/// logto.preload().await?; // optional: fail at start-up if Logto is unreachable
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct LogtoState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Arc<ValidationConfig>,
+    keys: KeyStore,
+}
+
+impl LogtoState {
+    /// Starts a builder for the Logto `endpoint` (for instance `https://my-tenant.logto.app`,
+    /// or `http://localhost:3001` for a local Logto). See [`LogtoStateBuilder`] for the
+    /// options and their defaults.
+    pub fn builder(endpoint: impl Into<String>) -> LogtoStateBuilder {
+        LogtoStateBuilder::new(endpoint)
+    }
+
+    pub(crate) fn from_parts(config: Arc<ValidationConfig>, fetch: FetchConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                keys: KeyStore::new(fetch),
+            }),
+        }
+    }
+
+    /// Loads the discovery document (unless the JWKS URI was configured) and the JWK set now.
+    ///
+    /// Optional: without it keys load on the first request. Servers that prefer to fail at
+    /// start-up when Logto is unreachable await it before serving.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyFetchError`] when discovery or the JWK set cannot be fetched or used.
+    pub async fn preload(&self) -> Result<(), KeyFetchError> {
+        self.inner.keys.preload().await
+    }
+
+    /// Validates an access token for this API (its `aud` must contain a configured audience)
+    /// and returns what it says. Scopes are not checked here: see
+    /// [`AuthInfo::scopes`].
+    ///
+    /// Usable outside Axum handlers: WebSocket upgrades, tonic interceptors, background jobs.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::InvalidToken`] with the failed rule, or [`AuthError::KeysUnavailable`]
+    /// when no key set could ever be loaded.
+    pub async fn validate(&self, token: &str) -> Result<AuthInfo, AuthError> {
+        let info = self.verify_token(token).await?;
+        self.check(&info, AudienceRule::Resource)?;
+        Ok(info)
+    }
+
+    /// Validates an organization token (`aud` = `urn:logto:organization:<id>`) for the
+    /// organization `organization_id`.
+    ///
+    /// # Errors
+    ///
+    /// As [`validate`](Self::validate); a token that is not an organization token at all is
+    /// [`InvalidTokenReason::WrongAudience`](crate::InvalidTokenReason::WrongAudience) (401),
+    /// a valid organization token for another organization is
+    /// [`AuthError::WrongOrganization`] (403).
+    pub async fn validate_organization_token(
+        &self,
+        token: &str,
+        organization_id: &str,
+    ) -> Result<AuthInfo, AuthError> {
+        let info = self.verify_token(token).await?;
+        self.check(&info, AudienceRule::Organization)?;
+        if !info.has_organization_audience(organization_id) {
+            return Err(AuthError::WrongOrganization);
+        }
+        Ok(info)
+    }
+
+    /// The issuer tokens must carry (`<endpoint>/oidc` unless configured).
+    pub fn issuer(&self) -> &str {
+        &self.inner.config.issuer
+    }
+
+    /// The accepted audiences.
+    pub fn audiences(&self) -> &[String] {
+        &self.inner.config.audiences
+    }
+
+    /// The realm of `WWW-Authenticate` challenges.
+    pub fn realm(&self) -> &str {
+        &self.inner.config.realm
+    }
+
+    /// The wait suggested in `Retry-After` when keys are unavailable (the retry interval).
+    pub fn retry_after(&self) -> Duration {
+        self.inner.keys.retry_interval()
+    }
+
+    /// Steps 1-4 of validation and the typed claims; no issuer, time or audience check.
+    pub(crate) async fn verify_token(&self, token: &str) -> Result<AuthInfo, AuthError> {
+        validate::verify(&self.inner.config, &self.inner.keys, token).await
+    }
+
+    /// Step 5: issuer, time and audience of an already verified token.
+    pub(crate) fn check(&self, info: &AuthInfo, audience: AudienceRule) -> Result<(), AuthError> {
+        validate::check_claims(&self.inner.config, info, audience).map_err(AuthError::from)
+    }
+}

@@ -145,20 +145,30 @@ impl AuthInfo {
     /// rejection, never "absent".
     pub(crate) fn from_claims(claims: Map<String, Value>) -> Result<Self, InvalidTokenReason> {
         const BAD: InvalidTokenReason = InvalidTokenReason::InvalidClaims;
-        fn string(claims: &Map<String, Value>, name: &str) -> Result<Option<String>, InvalidTokenReason> {
+        fn string(
+            claims: &Map<String, Value>,
+            name: &str,
+        ) -> Result<Option<String>, InvalidTokenReason> {
             match claims.get(name) {
                 None => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s.clone())),
                 Some(_) => Err(BAD),
             }
         }
-        fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>, InvalidTokenReason> {
+        fn numeric_date(
+            claims: &Map<String, Value>,
+            name: &str,
+        ) -> Result<Option<i64>, InvalidTokenReason> {
             match claims.get(name) {
                 None => Ok(None),
                 // NumericDate may have a fraction (RFC 7519 §2); whole seconds are enough.
                 Some(Value::Number(n)) => n
                     .as_i64()
-                    .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f.floor() as i64))
+                    .or_else(|| {
+                        n.as_f64()
+                            .filter(|f| f.is_finite())
+                            .map(|f| f.floor() as i64)
+                    })
                     .map(Some)
                     .ok_or(BAD),
                 Some(_) => Err(BAD),
@@ -221,9 +231,9 @@ impl AuthInfo {
 
     /// Whether `urn:logto:organization:<organization_id>` is among the audiences.
     pub fn has_organization_audience(&self, organization_id: &str) -> bool {
-        self.audience.iter().any(|aud| {
-            aud.strip_prefix(ORGANIZATION_AUDIENCE_PREFIX) == Some(organization_id)
-        })
+        self.audience
+            .iter()
+            .any(|aud| aud.strip_prefix(ORGANIZATION_AUDIENCE_PREFIX) == Some(organization_id))
     }
 
     /// Whether this token is for the machine-to-machine application itself
@@ -365,7 +375,10 @@ mod tests {
     #[test]
     fn organization_helpers() {
         let mut c = claims(base());
-        c.insert("aud".into(), json!(["urn:logto:organization:o1", "https://api"]));
+        c.insert(
+            "aud".into(),
+            json!(["urn:logto:organization:o1", "https://api"]),
+        );
         c.insert("organization_id".into(), json!("o2"));
         c.insert("sub".into(), json!("app"));
         let info = AuthInfo::from_claims(c).unwrap();
@@ -381,7 +394,10 @@ mod tests {
         let mut c = claims(base());
         c.insert("roles".into(), json!(["admin"]));
         let info = AuthInfo::from_claims(c).unwrap();
-        assert_eq!(info.claim::<Vec<String>>("roles"), Ok(Some(vec!["admin".to_owned()])));
+        assert_eq!(
+            info.claim::<Vec<String>>("roles"),
+            Ok(Some(vec!["admin".to_owned()]))
+        );
         assert_eq!(info.claim::<u32>("roles"), Err(ClaimTypeError));
         assert_eq!(info.claim::<u32>("absent"), Ok(None));
     }

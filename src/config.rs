@@ -223,9 +223,10 @@ impl LogtoStateBuilder {
         self
     }
 
-    /// After a fetch, how long a token with an unknown `kid` is rejected without fetching the
-    /// key set again. Bounds the load an attacker can cause with random `kid`s to one fetch
-    /// per cooldown. Default: 30 seconds.
+    /// After a fetch caused by an unknown `kid`, how long further unknown `kid`s are rejected
+    /// without fetching the key set again. Bounds the load an attacker can cause with random
+    /// `kid`s to one fetch per cooldown. The initial load and the timer refresh start no
+    /// cooldown, so a key rotated in right after start-up is found at once. Default: 30 seconds.
     pub fn unknown_kid_cooldown(mut self, cooldown: Duration) -> Self {
         self.unknown_kid_cooldown = cooldown;
         self
@@ -412,12 +413,12 @@ fn default_client() -> Result<reqwest::Client, ConfigError> {
     // Redirects stay on the host that was asked: a JWKS served from elsewhere is not the
     // issuer's key set.
     let policy = reqwest::redirect::Policy::custom(|attempt| {
-        let same_host = attempt
-            .previous()
-            .first()
-            .is_some_and(|first| first.host() == attempt.url().host() && first.port_or_known_default() == attempt.url().port_or_known_default());
+        let same_host = attempt.previous().first().is_some_and(|first| {
+            first.host() == attempt.url().host()
+                && first.port_or_known_default() == attempt.url().port_or_known_default()
+        });
         if attempt.previous().len() > 3 || !same_host || !is_secure_url(attempt.url()) {
-            attempt.stop()
+            attempt.error("redirect refused: only up to 3 redirects to the same host")
         } else {
             attempt.follow()
         }
@@ -481,7 +482,10 @@ mod tests {
             ConfigError::InsecureUrl { what: "jwks_uri" }
         );
         assert_eq!(
-            builder("https://t.logto.app").issuer("not a url").build().unwrap_err(),
+            builder("https://t.logto.app")
+                .issuer("not a url")
+                .build()
+                .unwrap_err(),
             ConfigError::InvalidUrl { what: "issuer" }
         );
     }
@@ -489,7 +493,9 @@ mod tests {
     #[test]
     fn audience_is_required_unless_organization_only() {
         assert_eq!(
-            LogtoStateBuilder::new("https://t.logto.app").build().unwrap_err(),
+            LogtoStateBuilder::new("https://t.logto.app")
+                .build()
+                .unwrap_err(),
             ConfigError::MissingAudience
         );
         assert!(
@@ -499,7 +505,10 @@ mod tests {
                 .is_ok()
         );
         assert_eq!(
-            LogtoStateBuilder::new("https://t.logto.app").audience("a b").build().unwrap_err(),
+            LogtoStateBuilder::new("https://t.logto.app")
+                .audience("a b")
+                .build()
+                .unwrap_err(),
             ConfigError::InvalidAudience
         );
     }
@@ -507,19 +516,29 @@ mod tests {
     #[test]
     fn realm_and_limits_are_checked() {
         assert_eq!(
-            builder("https://t.logto.app").realm("a\"b").build().unwrap_err(),
+            builder("https://t.logto.app")
+                .realm("a\"b")
+                .build()
+                .unwrap_err(),
             ConfigError::InvalidRealm
         );
         assert_eq!(
-            builder("https://t.logto.app").max_token_size(0).build().unwrap_err(),
-            ConfigError::InvalidLimit { what: "max_token_size" }
+            builder("https://t.logto.app")
+                .max_token_size(0)
+                .build()
+                .unwrap_err(),
+            ConfigError::InvalidLimit {
+                what: "max_token_size"
+            }
         );
         assert_eq!(
             builder("https://t.logto.app")
                 .fetch_timeout(Duration::ZERO)
                 .build()
                 .unwrap_err(),
-            ConfigError::InvalidLimit { what: "fetch_timeout" }
+            ConfigError::InvalidLimit {
+                what: "fetch_timeout"
+            }
         );
     }
 

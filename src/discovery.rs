@@ -47,7 +47,8 @@ mod tests {
 
     #[test]
     fn issuer_must_match_exactly() {
-        let body = br#"{"issuer":"https://t.logto.app/oidc/","jwks_uri":"https://t.logto.app/oidc/jwks"}"#;
+        let body =
+            br#"{"issuer":"https://t.logto.app/oidc/","jwks_uri":"https://t.logto.app/oidc/jwks"}"#;
         assert_eq!(
             jwks_uri_from_discovery(body, ISS).unwrap_err(),
             KeyFetchError::IssuerMismatch
@@ -64,7 +65,8 @@ mod tests {
             jwks_uri_from_discovery(br#"{"issuer":"https://t.logto.app/oidc"}"#, ISS).unwrap_err(),
             KeyFetchError::InvalidDocument
         );
-        let body = br#"{"issuer":"https://t.logto.app/oidc","jwks_uri":"http://evil.example/jwks"}"#;
+        let body =
+            br#"{"issuer":"https://t.logto.app/oidc","jwks_uri":"http://evil.example/jwks"}"#;
         assert_eq!(
             jwks_uri_from_discovery(body, ISS).unwrap_err(),
             KeyFetchError::InsecureJwksUri

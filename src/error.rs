@@ -108,7 +108,9 @@ impl InvalidTokenReason {
             Self::UnknownKey => "the access token is signed with an unknown key",
             Self::AlgorithmMismatch => "the access token algorithm does not fit the signing key",
             Self::BadSignature => "the access token signature is invalid",
-            Self::InvalidClaims => "the access token lacks a required claim or has a claim of the wrong type",
+            Self::InvalidClaims => {
+                "the access token lacks a required claim or has a claim of the wrong type"
+            }
             Self::WrongIssuer => "the access token was issued by another issuer",
             Self::Expired => "the access token has expired",
             Self::NotYetValid => "the access token is not valid yet",
@@ -136,9 +138,7 @@ impl AuthError {
             Self::MissingToken | Self::KeysUnavailable => None,
             Self::InvalidRequest => Some("invalid_request"),
             Self::InvalidToken(_) => Some("invalid_token"),
-            Self::InsufficientScope { .. } | Self::WrongOrganization => {
-                Some("insufficient_scope")
-            }
+            Self::InsufficientScope { .. } | Self::WrongOrganization => Some("insufficient_scope"),
         }
     }
 
@@ -146,7 +146,9 @@ impl AuthError {
     pub const fn description(&self) -> &'static str {
         match self {
             Self::MissingToken => "the request carries no bearer token",
-            Self::InvalidRequest => "the request carries its credentials more than once or in a malformed way",
+            Self::InvalidRequest => {
+                "the request carries its credentials more than once or in a malformed way"
+            }
             Self::InvalidToken(reason) => reason.description(),
             Self::InsufficientScope { any_of: false, .. } => {
                 "the access token lacks a scope this resource requires"
@@ -208,8 +210,14 @@ mod tests {
         all.extend([
             AuthError::MissingToken,
             AuthError::InvalidRequest,
-            AuthError::InsufficientScope { required: "a".into(), any_of: false },
-            AuthError::InsufficientScope { required: "a b".into(), any_of: true },
+            AuthError::InsufficientScope {
+                required: "a".into(),
+                any_of: false,
+            },
+            AuthError::InsufficientScope {
+                required: "a b".into(),
+                any_of: true,
+            },
             AuthError::WrongOrganization,
             AuthError::KeysUnavailable,
         ]);
@@ -217,7 +225,8 @@ mod tests {
             let d = err.description();
             assert!(!d.is_empty());
             assert!(
-                d.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\'),
+                d.bytes()
+                    .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\'),
                 "{d}"
             );
         }
@@ -235,10 +244,19 @@ mod tests {
         assert_eq!(AuthError::MissingToken.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(AuthError::MissingToken.error_code(), None);
         assert_eq!(AuthError::InvalidRequest.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(AuthError::InvalidRequest.error_code(), Some("invalid_request"));
+        assert_eq!(
+            AuthError::InvalidRequest.error_code(),
+            Some("invalid_request")
+        );
         assert_eq!(AuthError::WrongOrganization.status(), StatusCode::FORBIDDEN);
-        assert_eq!(AuthError::WrongOrganization.error_code(), Some("insufficient_scope"));
-        assert_eq!(AuthError::KeysUnavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            AuthError::WrongOrganization.error_code(),
+            Some("insufficient_scope")
+        );
+        assert_eq!(
+            AuthError::KeysUnavailable.status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
         assert_eq!(AuthError::KeysUnavailable.error_code(), None);
     }
 }

@@ -4,7 +4,7 @@
 //! - reads on the hot path are lock-free (`ArcSwapOption` snapshot);
 //! - a background task refreshes the set every `refresh_interval` without blocking requests;
 //! - an unknown `kid` causes one single-flight refetch, then a cooldown during which unknown
-//!   `kid`s are rejected without fetching;
+//!   `kid`s are rejected without fetching (the initial load and the timer start no cooldown);
 //! - a failed or garbage fetch keeps the last good set (and logs a `warn`);
 //! - while no set was ever loaded, fetch attempts are spaced by `retry_interval` and requests
 //!   fail with [`AuthError::KeysUnavailable`].
@@ -66,9 +66,9 @@ impl fmt::Display for KeyFetchError {
             Self::IssuerMismatch => {
                 f.write_str("the discovery document names another issuer than the configured one")
             }
-            Self::InsecureJwksUri => {
-                f.write_str("the discovered jwks_uri uses plain http to a host that is not loopback")
-            }
+            Self::InsecureJwksUri => f.write_str(
+                "the discovered jwks_uri uses plain http to a host that is not loopback",
+            ),
             Self::NoUsableKeys => f.write_str("the JWK set holds no usable signing key"),
         }
     }
@@ -233,7 +233,11 @@ fn parse_jwk(jwk: &Value) -> Result<VerifyingKey, &'static str> {
             point.push(0x04);
             point.extend_from_slice(&x);
             point.extend_from_slice(&y);
-            Ok(VerifyingKey { kid, alg, key: DecodingKey::from_ec_der(&point) })
+            Ok(VerifyingKey {
+                kid,
+                alg,
+                key: DecodingKey::from_ec_der(&point),
+            })
         }
         "RSA" => {
             // Logto publishes RSA keys without `alg`; RS256 is what it signs with.
@@ -255,10 +259,25 @@ fn parse_jwk(jwk: &Value) -> Result<VerifyingKey, &'static str> {
             if e_len == 0 || e_len > 8 {
                 return Err("the RSA exponent is out of range");
             }
-            Ok(VerifyingKey { kid, alg, key: DecodingKey::from_rsa_raw_components(&n, &e) })
+            Ok(VerifyingKey {
+                kid,
+                alg,
+                key: DecodingKey::from_rsa_raw_components(&n, &e),
+            })
         }
         _ => Err("unsupported kty"),
     }
+}
+
+/// When fetches started; guarded by the single-flight lock.
+#[derive(Debug, Default)]
+struct FetchTimes {
+    /// The last fetch of any kind (spaces attempts while no key set is loaded).
+    any: Option<Instant>,
+    /// The last fetch caused by an unknown `kid` (starts the cooldown). The initial load and
+    /// the timer do not start a cooldown, so a key rotated in right after start-up is still
+    /// found at once.
+    unknown_kid: Option<Instant>,
 }
 
 /// Cheap to clone: the store is shared.
@@ -272,8 +291,8 @@ struct Inner {
     keys: ArcSwapOption<KeySet>,
     /// The JWKS URI found by discovery (or configured), once known.
     jwks_uri: OnceLock<Url>,
-    /// Serialises fetches (single flight) and remembers when the last one started.
-    fetch_lock: tokio::sync::Mutex<Option<Instant>>,
+    /// Serialises fetches (single flight) and remembers when they started.
+    fetch_lock: tokio::sync::Mutex<FetchTimes>,
     /// Completed fetch attempts; a waiter that sees it change knows a fetch happened meanwhile.
     attempts: AtomicU64,
     refresher_started: AtomicBool,
@@ -283,7 +302,10 @@ impl fmt::Debug for Inner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyStore")
             .field("jwks_uri", &self.jwks_uri.get())
-            .field("loaded_keys", &self.keys.load().as_ref().map(|set| set.len()))
+            .field(
+                "loaded_keys",
+                &self.keys.load().as_ref().map(|set| set.len()),
+            )
             .field("attempts", &self.attempts.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
@@ -300,7 +322,7 @@ impl KeyStore {
                 cfg,
                 keys: ArcSwapOption::empty(),
                 jwks_uri,
-                fetch_lock: tokio::sync::Mutex::new(None),
+                fetch_lock: tokio::sync::Mutex::new(FetchTimes::default()),
                 attempts: AtomicU64::new(0),
                 refresher_started: AtomicBool::new(false),
             }),
@@ -315,8 +337,8 @@ impl KeyStore {
     /// flight instead of starting a second one.
     pub(crate) async fn preload(&self) -> Result<(), KeyFetchError> {
         self.ensure_refresher();
-        let mut last = self.inner.fetch_lock.lock().await;
-        self.inner.fetch_locked(&mut last).await
+        let mut times = self.inner.fetch_lock.lock().await;
+        self.inner.fetch_locked(&mut times).await
     }
 
     /// Finds the key for a token header. `alg` is the header's `alg`, compared with the
@@ -361,20 +383,24 @@ impl KeyStore {
     /// happened and only re-read the snapshot. Then a cooldown (keys loaded) or the retry
     /// interval (no keys yet) spaces further fetches.
     async fn refetch_if_allowed(&self, seen: u64) {
-        let mut last = self.inner.fetch_lock.lock().await;
+        let mut times = self.inner.fetch_lock.lock().await;
         if self.inner.attempts.load(Ordering::Acquire) != seen {
             return;
         }
-        let wait = if self.inner.keys.load().is_some() {
-            self.inner.cfg.unknown_kid_cooldown
+        let loaded = self.inner.keys.load().is_some();
+        let (last, wait) = if loaded {
+            (times.unknown_kid, self.inner.cfg.unknown_kid_cooldown)
         } else {
-            self.inner.cfg.retry_interval
+            (times.any, self.inner.cfg.retry_interval)
         };
         if last.is_some_and(|at| at.elapsed() < wait) {
-            tracing::trace!("key fetch skipped: cooldown");
+            tracing::debug!(loaded, "key fetch skipped: inside the cooldown");
             return;
         }
-        let _ = self.inner.fetch_locked(&mut last).await;
+        if loaded {
+            times.unknown_kid = Some(Instant::now());
+        }
+        let _ = self.inner.fetch_locked(&mut times).await;
     }
 
     /// Starts the background refresh task once, if a Tokio runtime is running. The task holds
@@ -395,18 +421,18 @@ impl KeyStore {
             loop {
                 tokio::time::sleep(interval).await;
                 let Some(inner) = weak.upgrade() else { break };
-                let mut last = inner.fetch_lock.lock().await;
+                let mut times = inner.fetch_lock.lock().await;
                 tracing::debug!("refreshing the JWK set on the timer");
-                let _ = inner.fetch_locked(&mut last).await;
+                let _ = inner.fetch_locked(&mut times).await;
             }
         });
     }
 }
 
 impl Inner {
-    /// Fetches and stores a new key set. The caller holds `fetch_lock` (passed as `last`).
-    async fn fetch_locked(&self, last: &mut Option<Instant>) -> Result<(), KeyFetchError> {
-        *last = Some(Instant::now());
+    /// Fetches and stores a new key set. The caller holds `fetch_lock` (passed as `times`).
+    async fn fetch_locked(&self, times: &mut FetchTimes) -> Result<(), KeyFetchError> {
+        times.any = Some(Instant::now());
         let result = self.fetch_key_set().await;
         let outcome = match result {
             Ok(set) => {
@@ -459,19 +485,30 @@ impl Inner {
                 .await
                 .map_err(|error| {
                     tracing::debug!(%url, %error, "key fetch request failed");
-                    if error.is_timeout() { KeyFetchError::Timeout } else { KeyFetchError::Transport }
+                    if error.is_timeout() {
+                        KeyFetchError::Timeout
+                    } else {
+                        KeyFetchError::Transport
+                    }
                 })?;
             let status = response.status();
             if !status.is_success() {
                 return Err(KeyFetchError::Status(status.as_u16()));
             }
-            if response.content_length().is_some_and(|len| len > max as u64) {
+            if response
+                .content_length()
+                .is_some_and(|len| len > max as u64)
+            {
                 return Err(KeyFetchError::TooLarge);
             }
             let mut body = Vec::new();
             while let Some(chunk) = response.chunk().await.map_err(|error| {
                 tracing::debug!(%url, %error, "key fetch body failed");
-                if error.is_timeout() { KeyFetchError::Timeout } else { KeyFetchError::Transport }
+                if error.is_timeout() {
+                    KeyFetchError::Timeout
+                } else {
+                    KeyFetchError::Transport
+                }
             })? {
                 if body.len() + chunk.len() > max {
                     return Err(KeyFetchError::TooLarge);
@@ -515,7 +552,11 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(set.len(), 3);
-        let algs: Vec<_> = set.keys.iter().map(|k| (k.kid.clone().unwrap(), k.alg)).collect();
+        let algs: Vec<_> = set
+            .keys
+            .iter()
+            .map(|k| (k.kid.clone().unwrap(), k.alg))
+            .collect();
         assert_eq!(
             algs,
             [
@@ -561,20 +602,40 @@ mod tests {
     #[test]
     fn garbage_is_an_invalid_document() {
         for body in [&b"<html>"[..], b"{}", br#"{"keys":{}}"#, b""] {
-            assert_eq!(parse_jwks(body).unwrap_err(), KeyFetchError::InvalidDocument);
+            assert_eq!(
+                parse_jwks(body).unwrap_err(),
+                KeyFetchError::InvalidDocument
+            );
         }
     }
 
     #[test]
     fn lookup_by_kid_and_without() {
-        let set = parse_jwks(&jwks_doc(&[ec384(r#","kid":"a""#), rsa(2048, r#","kid":"b""#)])).unwrap();
-        assert!(matches!(set.lookup(Some("a"), "ES384"), Lookup::Found(k) if k.kid.as_deref() == Some("a")));
-        assert!(matches!(set.lookup(Some("a"), "ES256"), Lookup::AlgorithmMismatch));
-        assert!(matches!(set.lookup(Some("a"), "none"), Lookup::AlgorithmMismatch));
-        assert!(matches!(set.lookup(Some("a"), "HS256"), Lookup::AlgorithmMismatch));
+        let set = parse_jwks(&jwks_doc(&[
+            ec384(r#","kid":"a""#),
+            rsa(2048, r#","kid":"b""#),
+        ]))
+        .unwrap();
+        assert!(
+            matches!(set.lookup(Some("a"), "ES384"), Lookup::Found(k) if k.kid.as_deref() == Some("a"))
+        );
+        assert!(matches!(
+            set.lookup(Some("a"), "ES256"),
+            Lookup::AlgorithmMismatch
+        ));
+        assert!(matches!(
+            set.lookup(Some("a"), "none"),
+            Lookup::AlgorithmMismatch
+        ));
+        assert!(matches!(
+            set.lookup(Some("a"), "HS256"),
+            Lookup::AlgorithmMismatch
+        ));
         assert!(matches!(set.lookup(Some("c"), "ES384"), Lookup::NotFound));
         // Without kid: exactly one key fits the algorithm.
-        assert!(matches!(set.lookup(None, "RS256"), Lookup::Found(k) if k.kid.as_deref() == Some("b")));
+        assert!(
+            matches!(set.lookup(None, "RS256"), Lookup::Found(k) if k.kid.as_deref() == Some("b"))
+        );
         assert!(matches!(set.lookup(None, "PS256"), Lookup::NotFound));
         let two = parse_jwks(&jwks_doc(&[ec384(r#","kid":"a""#), ec384(r#","kid":"b""#)])).unwrap();
         assert!(matches!(two.lookup(None, "ES384"), Lookup::NotFound));

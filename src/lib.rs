@@ -44,7 +44,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(not(any(feature = "aws_lc_rs", feature = "rust_crypto")))]
-compile_error!("axum-logto needs a crypto backend: enable the `aws_lc_rs` or the `rust_crypto` feature");
+compile_error!(
+    "axum-logto needs a crypto backend: enable the `aws_lc_rs` or the `rust_crypto` feature"
+);
 
 mod claims;
 mod config;

@@ -38,8 +38,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair,
-    KeyPair as _, RsaKeyPair, RsaPublicKeyComponents,
+    ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _,
+    RsaKeyPair, RsaPublicKeyComponents,
 };
 use axum::Router;
 use axum::extract::State;
@@ -86,9 +86,19 @@ impl IssuerKey {
         match kind {
             KeyAlgorithm::Es384 | KeyAlgorithm::Es256 => {
                 let (signing, alg, crv, size) = if kind == KeyAlgorithm::Es384 {
-                    (&ECDSA_P384_SHA384_FIXED_SIGNING, Algorithm::ES384, "P-384", 48)
+                    (
+                        &ECDSA_P384_SHA384_FIXED_SIGNING,
+                        Algorithm::ES384,
+                        "P-384",
+                        48,
+                    )
                 } else {
-                    (&ECDSA_P256_SHA256_FIXED_SIGNING, Algorithm::ES256, "P-256", 32)
+                    (
+                        &ECDSA_P256_SHA256_FIXED_SIGNING,
+                        Algorithm::ES256,
+                        "P-256",
+                        32,
+                    )
                 };
                 let pair = EcdsaKeyPair::generate(signing).expect("EC key generation");
                 let pkcs8 = pair.to_pkcs8v1().expect("EC key encoding");
@@ -146,7 +156,9 @@ fn pkcs1_from_pkcs8(der: &[u8]) -> Option<&[u8]> {
             if count == 0 || count > 4 || rest.len() < count {
                 return None;
             }
-            let len = rest[..count].iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+            let len = rest[..count]
+                .iter()
+                .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
             (len, &rest[count..])
         };
         if rest.len() < len {
@@ -154,10 +166,18 @@ fn pkcs1_from_pkcs8(der: &[u8]) -> Option<&[u8]> {
         }
         Some((tag, &rest[..len], &rest[len..]))
     }
-    let (0x30, info, _) = read_tlv(der)? else { return None };
-    let (0x02, _version, rest) = read_tlv(info)? else { return None };
-    let (0x30, _algorithm, rest) = read_tlv(rest)? else { return None };
-    let (0x04, private_key, _) = read_tlv(rest)? else { return None };
+    let (0x30, info, _) = read_tlv(der)? else {
+        return None;
+    };
+    let (0x02, _version, rest) = read_tlv(info)? else {
+        return None;
+    };
+    let (0x30, _algorithm, rest) = read_tlv(rest)? else {
+        return None;
+    };
+    let (0x04, private_key, _) = read_tlv(rest)? else {
+        return None;
+    };
     Some(private_key)
 }
 
@@ -248,17 +268,26 @@ impl TestIssuer {
         let listener = TcpListener::bind(("127.0.0.1", 0))
             .await
             .expect("bind a loopback port for the test issuer");
-        let addr = listener.local_addr().expect("local address of a bound listener");
+        let addr = listener
+            .local_addr()
+            .expect("local address of a bound listener");
         let key = Arc::new(IssuerKey::generate(kind));
         let shared = Arc::new(Shared {
             issuer: format!("http://{addr}/oidc"),
-            keys: Mutex::new(KeyRing { published: vec![key.clone()], signing: key }),
+            keys: Mutex::new(KeyRing {
+                published: vec![key.clone()],
+                signing: key,
+            }),
             faults: Mutex::new(Faults::default()),
             jwks_requests: AtomicUsize::new(0),
             discovery_requests: AtomicUsize::new(0),
         });
         let server = spawn_server(listener, shared.clone());
-        Self { shared, addr, server: tokio::sync::Mutex::new(Some(server)) }
+        Self {
+            shared,
+            addr,
+            server: tokio::sync::Mutex::new(Some(server)),
+        }
     }
 
     /// The Logto endpoint to configure: `http://127.0.0.1:<port>`.
@@ -303,14 +332,23 @@ impl TestIssuer {
         header.insert("alg".into(), json!(alg_name(signing.alg)));
         header.insert("typ".into(), json!("at+jwt"));
         header.insert("kid".into(), json!(signing.kid));
-        TokenBuilder { issuer: self, key: signing, header, claims }
+        TokenBuilder {
+            issuer: self,
+            key: signing,
+            header,
+            claims,
+        }
     }
 
     /// Signs `header` and `payload` exactly as given (compact JWS) with the signing key: for
     /// malformed cases. The bytes need not be JSON.
     pub fn sign_raw(&self, header: &[u8], payload: &[u8]) -> String {
         let signing = lock(&self.shared.keys).signing.clone();
-        let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(payload)
+        );
         let signature = signing.sign(&input);
         format!("{input}.{signature}")
     }
@@ -473,7 +511,10 @@ async fn discovery(State(shared): State<Arc<Shared>>) -> Response {
 
 fn json_response(value: &Value) -> Response {
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         value.to_string(),
     )
         .into_response()
@@ -560,7 +601,10 @@ impl TokenBuilder<'_> {
 
     /// Sets `aud` to `urn:logto:organization:<organization_id>` (an organization token).
     pub fn organization_audience(self, organization_id: &str) -> Self {
-        self.claim("aud", json!(format!("urn:logto:organization:{organization_id}")))
+        self.claim(
+            "aud",
+            json!(format!("urn:logto:organization:{organization_id}")),
+        )
     }
 
     /// Sets the `organization_id` claim (organization-level API resource tokens).
@@ -643,7 +687,10 @@ impl TokenBuilder<'_> {
 
     /// The header and claims as JSON, without signing.
     pub fn parts(&self) -> (Value, Value) {
-        (Value::Object(self.header.clone()), Value::Object(self.claims.clone()))
+        (
+            Value::Object(self.header.clone()),
+            Value::Object(self.claims.clone()),
+        )
     }
 
     /// Signs the token (compact JWS).

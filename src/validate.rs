@@ -39,9 +39,9 @@ pub(crate) enum AudienceRule {
 pub(crate) fn is_b64token(token: &str) -> bool {
     let body = token.trim_end_matches('=');
     !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
 }
 
 fn decode_json_object(segment: &str) -> Result<Map<String, Value>, InvalidTokenReason> {
@@ -62,7 +62,8 @@ struct JoseHeader {
 fn check_header(header: &Map<String, Value>) -> Result<JoseHeader, InvalidTokenReason> {
     match header.get("typ") {
         Some(Value::String(typ))
-            if typ.eq_ignore_ascii_case("at+jwt") || typ.eq_ignore_ascii_case("application/at+jwt") => {}
+            if typ.eq_ignore_ascii_case("at+jwt")
+                || typ.eq_ignore_ascii_case("application/at+jwt") => {}
         _ => return Err(InvalidTokenReason::UnsupportedType),
     }
     if header.contains_key("crit") {
@@ -80,7 +81,10 @@ fn check_header(header: &Map<String, Value>) -> Result<JoseHeader, InvalidTokenR
         Some(Value::String(kid)) if kid.len() <= MAX_KID_LEN => Some(kid.clone()),
         Some(_) => return Err(InvalidTokenReason::Malformed),
     };
-    Ok(JoseHeader { alg: alg.clone(), kid })
+    Ok(JoseHeader {
+        alg: alg.clone(),
+        kid,
+    })
 }
 
 /// Steps 1-4, then the claims are parsed (types checked) but not yet judged.
@@ -97,11 +101,18 @@ pub(crate) async fn verify(
         return Err(InvalidTokenReason::Malformed.into());
     }
     let mut segments = token.split('.');
-    let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-        (segments.next(), segments.next(), segments.next(), segments.next())
-    else {
+    let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
         return Err(InvalidTokenReason::Malformed.into());
     };
+    // An empty signature (`alg: none` style) or part is malformed before anything is decoded.
+    if header_b64.is_empty() || payload_b64.is_empty() || signature_b64.is_empty() {
+        return Err(InvalidTokenReason::Malformed.into());
+    }
 
     // Step 2: the JOSE header.
     let header = check_header(&decode_json_object(header_b64)?)?;
@@ -116,7 +127,10 @@ pub(crate) async fn verify(
     let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
     let verifier = (provider().verifier_factory)(&key.alg, &key.key)
         .map_err(|_| InvalidTokenReason::BadSignature)?;
-    if verifier.verify(signing_input.as_bytes(), &signature).is_err() {
+    if verifier
+        .verify(signing_input.as_bytes(), &signature)
+        .is_err()
+    {
         tracing::trace!(kid = header.kid.as_deref(), "signature does not verify");
         return Err(InvalidTokenReason::BadSignature.into());
     }
@@ -146,7 +160,10 @@ pub(crate) fn check_claims(
     if info.not_before.is_some_and(|nbf| nbf as f64 > now + leeway) {
         return Err(InvalidTokenReason::NotYetValid);
     }
-    if info.issued_at().is_some_and(|iat| iat as f64 > now + leeway) {
+    if info
+        .issued_at()
+        .is_some_and(|iat| iat as f64 > now + leeway)
+    {
         return Err(InvalidTokenReason::IssuedInFuture);
     }
     let addressed = match audience {
@@ -188,8 +205,16 @@ mod tests {
 
     #[test]
     fn header_rules() {
-        for typ in ["at+jwt", "application/at+jwt", "AT+JWT", "Application/At+Jwt"] {
-            assert!(header(json!({"typ": typ, "alg": "ES384", "kid": "k"})).is_ok(), "{typ}");
+        for typ in [
+            "at+jwt",
+            "application/at+jwt",
+            "AT+JWT",
+            "Application/At+Jwt",
+        ] {
+            assert!(
+                header(json!({"typ": typ, "alg": "ES384", "kid": "k"})).is_ok(),
+                "{typ}"
+            );
         }
         for typ in [json!("JWT"), json!("jwt"), json!(null), json!(["at+jwt"])] {
             assert_eq!(

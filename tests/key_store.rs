@@ -1,0 +1,420 @@
+//! The key store policy over real HTTP: discovery, mixed key types, rotation, single-flight
+//! refetch, cooldown, timer refresh, and every way a fetch can fail.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::response::Redirect;
+use axum::routing::get;
+use axum_logto::testing::{KeyAlgorithm, TestIssuer};
+use axum_logto::{AuthError, InvalidTokenReason as R, KeyFetchError, LogtoState};
+use common::{API, invalid, setup};
+
+#[tokio::test]
+async fn discovery_then_jwks_once() {
+    let (issuer, state) = setup().await;
+    for _ in 0..20 {
+        let token = issuer.token().audience(API).sign();
+        state.validate(&token).await.unwrap();
+    }
+    assert_eq!(issuer.discovery_requests(), 1);
+    assert_eq!(issuer.jwks_requests(), 1);
+}
+
+#[tokio::test]
+async fn explicit_jwks_uri_skips_discovery() {
+    let issuer = TestIssuer::start().await;
+    let state = issuer
+        .state_builder(API)
+        .jwks_uri(issuer.jwks_uri())
+        .build()
+        .unwrap();
+    state
+        .validate(&issuer.token().audience(API).sign())
+        .await
+        .unwrap();
+    assert_eq!(issuer.discovery_requests(), 0);
+    assert_eq!(issuer.jwks_requests(), 1);
+}
+
+#[tokio::test]
+async fn discovery_issuer_must_match() {
+    let issuer = TestIssuer::start().await;
+    let state = issuer
+        .state_builder(API)
+        .issuer(format!("{}/", issuer.issuer()))
+        .build()
+        .unwrap();
+    assert_eq!(
+        state.preload().await.unwrap_err(),
+        KeyFetchError::IssuerMismatch
+    );
+    assert_eq!(issuer.jwks_requests(), 0);
+    let token = issuer.token().audience(API).sign();
+    assert_eq!(
+        state.validate(&token).await.unwrap_err(),
+        AuthError::KeysUnavailable
+    );
+}
+
+#[tokio::test]
+async fn a_mixed_ec_and_rsa_set() {
+    let (issuer, state) = setup().await;
+    let ec_kid = issuer.signing_kid();
+    let rsa_kid = issuer.publish_key(KeyAlgorithm::Rs256);
+    let p256_kid = issuer.publish_key(KeyAlgorithm::Es256);
+    for kid in [&ec_kid, &rsa_kid, &p256_kid] {
+        let token = issuer.token().audience(API).signed_by(kid).sign();
+        assert!(state.validate(&token).await.is_ok(), "{kid}");
+    }
+    assert_eq!(issuer.jwks_requests(), 1);
+}
+
+#[tokio::test]
+async fn rotation_is_picked_up_after_one_refetch() {
+    let (issuer, state) = setup().await;
+    let old = issuer.token().audience(API).sign();
+    state.validate(&old).await.unwrap();
+    assert_eq!(issuer.jwks_requests(), 1);
+
+    issuer.rotate(KeyAlgorithm::Es384);
+    let new = issuer.token().audience(API).sign();
+    state.validate(&new).await.unwrap();
+    assert_eq!(issuer.jwks_requests(), 2);
+    // The previous key is still published, so old tokens keep working, without fetching.
+    state.validate(&old).await.unwrap();
+    state.validate(&new).await.unwrap();
+    assert_eq!(issuer.jwks_requests(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_concurrent_unknown_kid_make_one_fetch() {
+    let (issuer, state) = setup().await;
+    state.preload().await.unwrap();
+    assert_eq!(issuer.jwks_requests(), 1);
+    issuer.rotate(KeyAlgorithm::Es384);
+    let token = Arc::new(issuer.token().audience(API).sign());
+    let barrier = Arc::new(tokio::sync::Barrier::new(200));
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let (state, token, barrier) = (state.clone(), token.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                state.validate(&token).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert!(task.await.unwrap().is_ok());
+    }
+    assert_eq!(issuer.jwks_requests(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_concurrent_cold_requests_make_one_fetch() {
+    let (issuer, state) = setup().await;
+    let token = Arc::new(issuer.token().audience(API).sign());
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let (state, token) = (state.clone(), token.clone());
+            tokio::spawn(async move { state.validate(&token).await })
+        })
+        .collect();
+    for task in tasks {
+        assert!(task.await.unwrap().is_ok());
+    }
+    assert_eq!(issuer.discovery_requests(), 1);
+    assert_eq!(issuer.jwks_requests(), 1);
+}
+
+#[tokio::test]
+async fn random_kids_inside_the_cooldown_cause_no_fetch() {
+    let issuer = TestIssuer::start().await;
+    let state = issuer
+        .state_builder(API)
+        .unknown_kid_cooldown(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    state.preload().await.unwrap();
+    assert_eq!(issuer.jwks_requests(), 1);
+    // The first unknown kid refetches once; the flood after it, inside the cooldown, never.
+    for i in 0..200 {
+        let token = issuer
+            .token()
+            .audience(API)
+            .kid(&format!("random-{i}"))
+            .sign();
+        assert_eq!(
+            state.validate(&token).await.unwrap_err(),
+            invalid(R::UnknownKey)
+        );
+    }
+    assert_eq!(issuer.jwks_requests(), 2);
+    // Known kids keep validating meanwhile.
+    assert!(
+        state
+            .validate(&issuer.token().audience(API).sign())
+            .await
+            .is_ok()
+    );
+    // Once the cooldown is over, an unknown kid may fetch again, once.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    for i in 0..50 {
+        let token = issuer
+            .token()
+            .audience(API)
+            .kid(&format!("again-{i}"))
+            .sign();
+        assert_eq!(
+            state.validate(&token).await.unwrap_err(),
+            invalid(R::UnknownKey)
+        );
+    }
+    assert_eq!(issuer.jwks_requests(), 3);
+}
+
+#[tokio::test]
+async fn a_new_key_inside_the_cooldown_waits_for_it() {
+    let issuer = TestIssuer::start().await;
+    let state = issuer
+        .state_builder(API)
+        .unknown_kid_cooldown(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    state.preload().await.unwrap();
+    // An unknown kid starts the cooldown...
+    let stray = issuer.token().audience(API).kid("stray").sign();
+    assert_eq!(
+        state.validate(&stray).await.unwrap_err(),
+        invalid(R::UnknownKey)
+    );
+    assert_eq!(issuer.jwks_requests(), 2);
+    // ...so a key rotated in right after is not fetched until it ends.
+    issuer.rotate(KeyAlgorithm::Es384);
+    let token = issuer.token().audience(API).sign();
+    assert_eq!(
+        state.validate(&token).await.unwrap_err(),
+        invalid(R::UnknownKey)
+    );
+    assert_eq!(issuer.jwks_requests(), 2);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(state.validate(&token).await.is_ok());
+    assert_eq!(issuer.jwks_requests(), 3);
+}
+
+#[tokio::test]
+async fn endpoint_down_at_start_then_back() {
+    let issuer = TestIssuer::start().await;
+    let state = issuer
+        .state_builder(API)
+        .retry_interval(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let token = issuer.token().audience(API).sign();
+    issuer.go_down().await;
+    assert!(matches!(
+        state.preload().await.unwrap_err(),
+        KeyFetchError::Transport
+    ));
+    assert_eq!(
+        state.validate(&token).await.unwrap_err(),
+        AuthError::KeysUnavailable
+    );
+    // Requests inside the retry interval do not hammer the (down) endpoint.
+    for _ in 0..20 {
+        assert_eq!(
+            state.validate(&token).await.unwrap_err(),
+            AuthError::KeysUnavailable
+        );
+    }
+    issuer.come_back().await;
+    assert_eq!(issuer.discovery_requests(), 0);
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert!(state.validate(&token).await.is_ok());
+    assert_eq!(issuer.discovery_requests(), 1);
+    assert_eq!(issuer.jwks_requests(), 1);
+}
+
+#[tokio::test]
+async fn retry_interval_spaces_attempts_while_no_keys() {
+    let issuer = TestIssuer::start().await;
+    let state = issuer
+        .state_builder(API)
+        .jwks_uri(issuer.jwks_uri())
+        .retry_interval(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    issuer.fail_next(100);
+    let token = issuer.token().audience(API).sign();
+    for _ in 0..30 {
+        assert_eq!(
+            state.validate(&token).await.unwrap_err(),
+            AuthError::KeysUnavailable
+        );
+    }
+    assert_eq!(issuer.jwks_requests(), 1);
+    assert_eq!(state.retry_after(), Duration::from_secs(60));
+}
+
+/// Loads keys, breaks the issuer with `break_it`, forces a refetch with an unknown kid, and
+/// checks that tokens signed with the known key still validate.
+async fn refresh_failure_keeps_old_keys(
+    break_it: impl FnOnce(&TestIssuer),
+    expected: KeyFetchError,
+) {
+    let issuer = TestIssuer::start().await;
+    let state = issuer
+        .state_builder(API)
+        .unknown_kid_cooldown(Duration::ZERO)
+        .fetch_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let old = issuer.token().audience(API).sign();
+    state.validate(&old).await.unwrap();
+    break_it(&issuer);
+    assert_eq!(state.preload().await.unwrap_err(), expected);
+    let unknown = issuer.token().audience(API).kid("not-there").sign();
+    assert_eq!(
+        state.validate(&unknown).await.unwrap_err(),
+        invalid(R::UnknownKey)
+    );
+    assert!(issuer.jwks_requests() >= 3);
+    assert!(state.validate(&old).await.is_ok());
+    issuer.clear_faults();
+    state.preload().await.unwrap();
+    assert!(state.validate(&old).await.is_ok());
+}
+
+#[tokio::test]
+async fn failed_refresh_keeps_old_keys() {
+    refresh_failure_keeps_old_keys(|i| i.fail_next(2), KeyFetchError::Status(500)).await;
+}
+
+#[tokio::test]
+async fn slow_refresh_times_out_and_keeps_old_keys() {
+    refresh_failure_keeps_old_keys(
+        |i| i.set_delay(Duration::from_secs(2)),
+        KeyFetchError::Timeout,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn garbage_refresh_keeps_old_keys() {
+    refresh_failure_keeps_old_keys(|i| i.serve_garbage(true), KeyFetchError::InvalidDocument).await;
+}
+
+#[tokio::test]
+async fn oversized_refresh_keeps_old_keys() {
+    refresh_failure_keeps_old_keys(|i| i.serve_oversized(true), KeyFetchError::TooLarge).await;
+}
+
+#[tokio::test]
+async fn refresh_with_no_usable_key_keeps_old_keys() {
+    let (issuer, state) = setup().await;
+    let old = issuer.token().audience(API).sign();
+    state.validate(&old).await.unwrap();
+    // The issuer now publishes nothing usable.
+    issuer.drop_key(&issuer.signing_kid());
+    assert_eq!(
+        state.preload().await.unwrap_err(),
+        KeyFetchError::NoUsableKeys
+    );
+    assert!(state.validate(&old).await.is_ok());
+}
+
+#[tokio::test]
+async fn ec_to_rsa_switch_without_restart() {
+    let (issuer, state) = setup().await;
+    let ec_token = issuer.token().audience(API).sign();
+    state.validate(&ec_token).await.unwrap();
+    let old_kid = issuer.signing_kid();
+    issuer.rotate(KeyAlgorithm::Rs256);
+    issuer.drop_key(&old_kid);
+    let rsa_token = issuer.token().audience(API).sign();
+    let info = state.validate(&rsa_token).await.unwrap();
+    assert_eq!(info.sub(), "test-user");
+    assert_eq!(issuer.jwks_requests(), 2);
+    // The dropped EC key is gone from the new set.
+    assert_eq!(
+        state.validate(&ec_token).await.unwrap_err(),
+        invalid(R::UnknownKey)
+    );
+}
+
+#[tokio::test]
+async fn the_timer_refreshes_without_requests() {
+    let issuer = TestIssuer::start().await;
+    let state = issuer
+        .state_builder(API)
+        .refresh_interval(Duration::from_millis(200))
+        .unknown_kid_cooldown(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    state.preload().await.unwrap();
+    let kid = issuer.rotate(KeyAlgorithm::Rs256);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(issuer.jwks_requests() >= 3, "{}", issuer.jwks_requests());
+    // The cooldown forbids on-demand fetches; the new key is known from the timer alone.
+    let token = issuer.token().audience(API).signed_by(&kid).sign();
+    assert!(state.validate(&token).await.is_ok());
+    // A failing refresh on the timer keeps the keys.
+    issuer.fail_next(1000);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(state.validate(&token).await.is_ok());
+}
+
+#[tokio::test]
+async fn the_timer_stops_when_the_state_is_dropped() {
+    let issuer = TestIssuer::start().await;
+    let state = issuer
+        .state_builder(API)
+        .refresh_interval(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    state.preload().await.unwrap();
+    drop(state);
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let after_drop = issuer.jwks_requests();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(issuer.jwks_requests(), after_drop);
+    assert!(after_drop <= 2);
+}
+
+/// A server on 127.0.0.1 that redirects `/jwks` to `target`.
+async fn redirector(target: String) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = Router::new().route(
+        "/jwks",
+        get(move || async move { Redirect::temporary(&target) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/jwks")
+}
+
+#[tokio::test]
+async fn redirects_to_another_host_are_not_followed() {
+    let issuer = TestIssuer::start().await;
+    // Same port, other host name: `localhost` is not `127.0.0.1`.
+    let elsewhere = issuer.jwks_uri().replace("127.0.0.1", "localhost");
+    let uri = redirector(elsewhere).await;
+    let state = issuer.state_builder(API).jwks_uri(uri).build().unwrap();
+    assert_eq!(state.preload().await.unwrap_err(), KeyFetchError::Transport);
+    assert_eq!(issuer.jwks_requests(), 0);
+}
+
+#[tokio::test]
+async fn plain_http_elsewhere_is_refused_at_build() {
+    let err = LogtoState::builder("http://logto.example.com")
+        .audience(API)
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the endpoint uses plain http to a host that is not loopback; use https"
+    );
+}

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::rejection::{AuthRejection, RejectionContext, RejectionHook};
 use crate::state::LogtoState;
 
 /// Default leeway for `exp`, `nbf` and `iat`: 60 seconds.
@@ -118,6 +119,7 @@ pub struct LogtoStateBuilder {
     pub(crate) max_token_size: usize,
     pub(crate) max_response_size: usize,
     pub(crate) realm: Option<String>,
+    pub(crate) hook: Option<RejectionHook>,
 }
 
 impl fmt::Debug for LogtoStateBuilder {
@@ -137,6 +139,7 @@ impl fmt::Debug for LogtoStateBuilder {
             .field("max_token_size", &self.max_token_size)
             .field("max_response_size", &self.max_response_size)
             .field("realm", &self.realm)
+            .field("on_rejection", &self.hook.is_some())
             .finish()
     }
 }
@@ -158,6 +161,7 @@ impl LogtoStateBuilder {
             max_token_size: DEFAULT_MAX_TOKEN_SIZE,
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             realm: None,
+            hook: None,
         }
     }
 
@@ -260,6 +264,33 @@ impl LogtoStateBuilder {
         self
     }
 
+    /// Turns every rejection of every extractor of this state into your own response.
+    /// Default: none, and rejections answer as described on [`AuthRejection`].
+    ///
+    /// The hook receives the [`AuthRejection`] (status, error, description, realm) and may
+    /// start from [`AuthRejection::default_response`].
+    ///
+    /// ```
+    /// use axum::response::{IntoResponse, Response};
+    /// use axum_logto::{AuthRejection, LogtoState};
+    ///
+    /// let logto = LogtoState::builder("https://my-tenant.logto.app")
+    ///     .audience("https://api.example.com")
+    ///     .on_rejection(|rejection: &AuthRejection| -> Response {
+    ///         (rejection.status(), format!("denied: {}", rejection.description())).into_response()
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = logto;
+    /// ```
+    pub fn on_rejection<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&AuthRejection) -> axum::response::Response + Send + Sync + 'static,
+    {
+        self.hook = Some(Arc::new(hook));
+        self
+    }
+
     /// Checks the configuration and builds the state. Does no network I/O: keys load on first
     /// use, or when [`LogtoState::preload`] is awaited.
     ///
@@ -333,6 +364,11 @@ impl LogtoStateBuilder {
             None => default_client()?,
         };
 
+        let rejection = Arc::new(RejectionContext {
+            realm: realm.clone(),
+            retry_after: self.retry_interval,
+            hook: self.hook.clone(),
+        });
         let validation = ValidationConfig {
             issuer: issuer.clone(),
             audiences: self.audiences.clone(),
@@ -351,7 +387,11 @@ impl LogtoStateBuilder {
             retry_interval: self.retry_interval,
             max_response_size: self.max_response_size,
         };
-        Ok(LogtoState::from_parts(Arc::new(validation), fetch))
+        Ok(LogtoState::from_parts(
+            Arc::new(validation),
+            fetch,
+            rejection,
+        ))
     }
 }
 

@@ -17,6 +17,7 @@ use http::StatusCode;
 /// |---|---|---|
 /// | [`MissingToken`](Self::MissingToken) | 401 | none |
 /// | [`InvalidRequest`](Self::InvalidRequest) | 400 | `invalid_request` |
+/// | [`MissingOrganization`](Self::MissingOrganization) | 400 | `invalid_request` |
 /// | [`InvalidToken`](Self::InvalidToken) | 401 | `invalid_token` |
 /// | [`InsufficientScope`](Self::InsufficientScope) | 403 | `insufficient_scope` |
 /// | [`WrongOrganization`](Self::WrongOrganization) | 403 | `insufficient_scope` |
@@ -40,6 +41,9 @@ pub enum AuthError {
     /// The request is malformed as a whole, for instance it carries more than one
     /// `Authorization` header, or the token both in a header and elsewhere.
     InvalidRequest,
+    /// The route needs an organization but the request does not name one (for instance the
+    /// header read by [`OrgFromHeader`](crate::OrgFromHeader) is missing or empty).
+    MissingOrganization,
     /// The token is not acceptable: malformed, badly signed, expired, for another issuer or
     /// another audience. The reason says which rule failed.
     InvalidToken(InvalidTokenReason),
@@ -125,7 +129,7 @@ impl AuthError {
     pub const fn status(&self) -> StatusCode {
         match self {
             Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
-            Self::InvalidRequest => StatusCode::BAD_REQUEST,
+            Self::InvalidRequest | Self::MissingOrganization => StatusCode::BAD_REQUEST,
             Self::InsufficientScope { .. } | Self::WrongOrganization => StatusCode::FORBIDDEN,
             Self::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -136,7 +140,7 @@ impl AuthError {
     pub const fn error_code(&self) -> Option<&'static str> {
         match self {
             Self::MissingToken | Self::KeysUnavailable => None,
-            Self::InvalidRequest => Some("invalid_request"),
+            Self::InvalidRequest | Self::MissingOrganization => Some("invalid_request"),
             Self::InvalidToken(_) => Some("invalid_token"),
             Self::InsufficientScope { .. } | Self::WrongOrganization => Some("insufficient_scope"),
         }
@@ -149,6 +153,7 @@ impl AuthError {
             Self::InvalidRequest => {
                 "the request carries its credentials more than once or in a malformed way"
             }
+            Self::MissingOrganization => "the request does not name an organization",
             Self::InvalidToken(reason) => reason.description(),
             Self::InsufficientScope { any_of: false, .. } => {
                 "the access token lacks a scope this resource requires"
@@ -210,6 +215,7 @@ mod tests {
         all.extend([
             AuthError::MissingToken,
             AuthError::InvalidRequest,
+            AuthError::MissingOrganization,
             AuthError::InsufficientScope {
                 required: "a".into(),
                 any_of: false,

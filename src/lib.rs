@@ -53,7 +53,10 @@ mod config;
 mod crypto;
 mod discovery;
 mod error;
+mod extract;
 mod jwks;
+mod rejection;
+mod scope;
 mod state;
 mod validate;
 
@@ -64,5 +67,16 @@ pub mod testing;
 pub use claims::{AuthInfo, ClaimTypeError, Scopes};
 pub use config::{ConfigError, LogtoStateBuilder};
 pub use error::{AuthError, InvalidTokenReason};
+pub use extract::{
+    AnyOrg, Auth, OrgApiToken, OrgFromHeader, OrgFromPath, OrgIdParam, OrgToken,
+    OrganizationIdHeader, OrganizationSource, ParamName, RequireScopes,
+};
 pub use jwks::KeyFetchError;
+pub use rejection::AuthRejection;
+pub use scope::{AnyOf, Scope, ScopeSet};
 pub use state::LogtoState;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::scope::assert_scope_token;
+}

@@ -7,6 +7,7 @@ use crate::claims::AuthInfo;
 use crate::config::{FetchConfig, LogtoStateBuilder, ValidationConfig};
 use crate::error::AuthError;
 use crate::jwks::{KeyFetchError, KeyStore};
+use crate::rejection::{AuthRejection, RejectionContext};
 use crate::validate::{self, AudienceRule};
 
 /// Validates Logto access tokens; holds the configuration and the cached signing keys.
@@ -33,6 +34,7 @@ pub struct LogtoState {
 struct Inner {
     config: Arc<ValidationConfig>,
     keys: KeyStore,
+    rejection: Arc<RejectionContext>,
 }
 
 impl LogtoState {
@@ -43,13 +45,28 @@ impl LogtoState {
         LogtoStateBuilder::new(endpoint)
     }
 
-    pub(crate) fn from_parts(config: Arc<ValidationConfig>, fetch: FetchConfig) -> Self {
+    pub(crate) fn from_parts(
+        config: Arc<ValidationConfig>,
+        fetch: FetchConfig,
+        rejection: Arc<RejectionContext>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 config,
                 keys: KeyStore::new(fetch),
+                rejection,
             }),
         }
+    }
+
+    /// The rejection for `error`, with this state's realm, `Retry-After` and hook.
+    pub fn reject(&self, error: AuthError) -> AuthRejection {
+        AuthRejection::with_context(error, self.inner.rejection.clone())
+    }
+
+    /// An address identifying this state's shared inner value (all clones agree).
+    pub(crate) fn id(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
     }
 
     /// Loads the discovery document (unless the JWKS URI was configured) and the JWK set now.

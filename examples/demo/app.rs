@@ -1,0 +1,84 @@
+//! The demo API's routes, shared by `examples/demo/main.rs` and the tests that drive it.
+
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use axum_logto::{
+    AnyOf, Auth, AuthInfo, LogtoState, OrgApiToken, OrgFromPath, OrgToken, RequireScopes, scopes,
+};
+use serde_json::{Value, json};
+
+scopes! {
+    /// Read documents.
+    pub ReadDocs = "read:docs";
+    /// Create documents.
+    pub WriteDocs = "write:docs";
+    /// Delete documents.
+    pub DeleteDocs = "delete:docs";
+    /// Anything.
+    pub Admin = "admin";
+    /// Read an organization's reports (organization-level API resource).
+    pub ReadReports = "read:reports";
+    /// See an organization's members (organization permission).
+    pub ReadMembers = "read:members";
+    /// Invite members to an organization (organization permission).
+    pub InviteMembers = "invite:members";
+}
+
+/// The API resource indicator the demo protects by default.
+pub const DEMO_AUDIENCE: &str = "https://api.example.com";
+
+/// Every route of the demo, as listed in the README.
+pub fn router(logto: LogtoState) -> Router {
+    Router::new()
+        .route("/public", get(public))
+        .route("/me", get(me))
+        .route("/maybe", get(maybe))
+        .route("/docs", get(list_docs).post(create_doc))
+        .route("/docs/{id}", delete(delete_doc))
+        .route("/orgs/{org_id}/members", get(members))
+        .route("/orgs/{org_id}/invitations", post(invite))
+        .route("/orgs/{org_id}/reports", get(reports))
+        .with_state(logto)
+}
+
+async fn public() -> Json<Value> {
+    Json(json!({ "public": true }))
+}
+
+async fn me(auth: Auth) -> Json<AuthInfo> {
+    Json(auth.into_info())
+}
+
+async fn maybe(auth: Option<Auth>) -> Json<Value> {
+    Json(match auth {
+        Some(auth) => json!({ "authenticated": true, "sub": auth.sub() }),
+        None => json!({ "authenticated": false }),
+    })
+}
+
+async fn list_docs(auth: RequireScopes<ReadDocs>) -> Json<Value> {
+    Json(json!({ "docs": ["welcome.md"], "sub": auth.sub() }))
+}
+
+async fn create_doc(auth: RequireScopes<(ReadDocs, WriteDocs)>) -> Json<Value> {
+    Json(json!({ "created": true, "by": auth.sub() }))
+}
+
+async fn delete_doc(
+    auth: RequireScopes<AnyOf<(DeleteDocs, Admin)>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Json<Value> {
+    Json(json!({ "deleted": id, "by": auth.sub() }))
+}
+
+async fn members(org: OrgToken<OrgFromPath, ReadMembers>) -> Json<Value> {
+    Json(json!({ "organization": org.organization_id(), "members": [org.sub()] }))
+}
+
+async fn invite(org: OrgToken<OrgFromPath, InviteMembers>) -> Json<Value> {
+    Json(json!({ "organization": org.organization_id(), "invited": true }))
+}
+
+async fn reports(token: OrgApiToken<OrgFromPath, ReadReports>) -> Json<Value> {
+    Json(json!({ "organization": token.organization_id(), "reports": ["q3.pdf"] }))
+}

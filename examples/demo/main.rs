@@ -1,0 +1,210 @@
+//! The demo API: every extractor of axum-logto on one router.
+//!
+//! With no environment it starts an embedded `TestIssuer` (no Logto account needed) and prints
+//! ready-to-paste `curl` commands with freshly minted tokens. With `LOGTO_ENDPOINT` and
+//! `LOGTO_AUDIENCE` set it protects the same routes with that Logto tenant instead.
+//!
+//! ```text
+//! cargo run --example demo
+//! LOGTO_ENDPOINT=https://my-tenant.logto.app LOGTO_AUDIENCE=https://api.example.com cargo run --example demo
+//! ```
+//!
+//! `BIND` sets the address (default `127.0.0.1:3000`).
+
+mod app;
+
+use std::error::Error;
+
+use axum_logto::LogtoState;
+use axum_logto::testing::TestIssuer;
+use tokio::net::TcpListener;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,axum_logto=debug".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
+    let endpoint = std::env::var("LOGTO_ENDPOINT")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let audience = std::env::var("LOGTO_AUDIENCE")
+        .ok()
+        .filter(|s| !s.is_empty());
+
+    // The embedded issuer lives as long as `main`.
+    let mut embedded = None;
+    let logto = match (endpoint, audience) {
+        (Some(endpoint), Some(audience)) => {
+            LogtoState::builder(endpoint).audience(audience).build()?
+        }
+        (None, None) => {
+            let issuer = TestIssuer::start().await;
+            let state = issuer.state_builder(app::DEMO_AUDIENCE).build()?;
+            embedded = Some(issuer);
+            state
+        }
+        _ => return Err("set both LOGTO_ENDPOINT and LOGTO_AUDIENCE, or neither".into()),
+    };
+    if let Err(error) = logto.preload().await {
+        // Not fatal: requests answer 503 until the keys load.
+        tracing::warn!(%error, "could not load the signing keys yet");
+    }
+
+    let listener = TcpListener::bind(&bind).await?;
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
+    if let Some(issuer) = &embedded {
+        print_curl_lines(issuer, &base);
+    } else {
+        println!(
+            "# protecting the routes with {} for {:?}",
+            logto.issuer(),
+            logto.audiences()
+        );
+    }
+    println!("listening on {base}");
+    axum::serve(listener, app::router(logto)).await?;
+    Ok(())
+}
+
+/// Prints one `curl` line per case, each after a comment that says the expected status.
+fn print_curl_lines(issuer: &TestIssuer, base: &str) {
+    let api = app::DEMO_AUDIENCE;
+    let user = |scopes: &[&str]| {
+        issuer
+            .token()
+            .sub("demo-user")
+            .audience(api)
+            .scopes(scopes.iter().copied())
+            .sign()
+    };
+    let org = |org: &str, scopes: &[&str]| {
+        issuer
+            .token()
+            .sub("demo-user")
+            .organization_audience(org)
+            .scopes(scopes.iter().copied())
+            .sign()
+    };
+    let org_api = |org: &str, scopes: &[&str]| {
+        issuer
+            .token()
+            .sub("demo-user")
+            .audience(api)
+            .organization_id(org)
+            .scopes(scopes.iter().copied())
+            .sign()
+    };
+    let cases: Vec<(&str, &str, &str, Option<String>, u16)> = vec![
+        ("no token needed", "GET", "/public", None, 200),
+        ("who am I", "GET", "/me", Some(user(&[])), 200),
+        ("optional auth, anonymous", "GET", "/maybe", None, 200),
+        (
+            "optional auth, with a token",
+            "GET",
+            "/maybe",
+            Some(user(&[])),
+            200,
+        ),
+        ("read:docs", "GET", "/docs", Some(user(&["read:docs"])), 200),
+        (
+            "read:docs and write:docs",
+            "POST",
+            "/docs",
+            Some(user(&["read:docs", "write:docs"])),
+            200,
+        ),
+        (
+            "delete:docs or admin (admin)",
+            "DELETE",
+            "/docs/42",
+            Some(user(&["admin"])),
+            200,
+        ),
+        (
+            "organization token for acme",
+            "GET",
+            "/orgs/acme/members",
+            Some(org("acme", &["read:members"])),
+            200,
+        ),
+        (
+            "organization token with invite:members",
+            "POST",
+            "/orgs/acme/invitations",
+            Some(org("acme", &["invite:members"])),
+            200,
+        ),
+        (
+            "organization-level API token for acme",
+            "GET",
+            "/orgs/acme/reports",
+            Some(org_api("acme", &["read:reports"])),
+            200,
+        ),
+        ("no token", "GET", "/me", None, 401),
+        (
+            "expired token",
+            "GET",
+            "/docs",
+            Some(
+                issuer
+                    .token()
+                    .sub("demo-user")
+                    .audience(api)
+                    .scopes(["read:docs"])
+                    .expires_in(-3600)
+                    .sign(),
+            ),
+            401,
+        ),
+        (
+            "token for another API",
+            "GET",
+            "/me",
+            Some(issuer.token().audience("https://other.example.com").sign()),
+            401,
+        ),
+        (
+            "missing scope write:docs",
+            "POST",
+            "/docs",
+            Some(user(&["read:docs"])),
+            403,
+        ),
+        (
+            "wrong organization",
+            "GET",
+            "/orgs/globex/members",
+            Some(org("acme", &["read:members"])),
+            403,
+        ),
+    ];
+    println!(
+        "# axum-logto demo: an embedded test issuer at {}",
+        issuer.issuer()
+    );
+    println!("# paste any of these (tokens are valid for one hour):");
+    for (what, method, path, token, status) in cases {
+        println!();
+        println!("# {what}: {method} {path} -> {status}");
+        let method = if method == "GET" {
+            String::new()
+        } else {
+            format!(" -X {method}")
+        };
+        match token {
+            Some(token) => {
+                println!("curl -i{method} -H 'Authorization: Bearer {token}' {base}{path}")
+            }
+            None => println!("curl -i{method} {base}{path}"),
+        }
+    }
+    println!();
+}

@@ -1,0 +1,232 @@
+//! [`AuthRejection`]: the response an extractor answers with, per RFC 6750 and RFC 9068.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::response::{IntoResponse, Response};
+use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::{HeaderValue, StatusCode};
+
+use crate::error::AuthError;
+
+/// A function that turns every rejection into your own response; set with
+/// [`LogtoStateBuilder::on_rejection`](crate::LogtoStateBuilder::on_rejection).
+pub(crate) type RejectionHook = Arc<dyn Fn(&AuthRejection) -> Response + Send + Sync>;
+
+/// What a rejection needs from the state: fixed at `build()`.
+pub(crate) struct RejectionContext {
+    pub(crate) realm: String,
+    pub(crate) retry_after: Duration,
+    pub(crate) hook: Option<RejectionHook>,
+}
+
+impl fmt::Debug for RejectionContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RejectionContext")
+            .field("realm", &self.realm)
+            .field("retry_after", &self.retry_after)
+            .field("hook", &self.hook.is_some())
+            .finish()
+    }
+}
+
+/// The rejection of every extractor of this crate.
+///
+/// As a response ([`IntoResponse`]) it follows RFC 6750:
+///
+/// | case | status | `WWW-Authenticate` | body `error` |
+/// |---|---|---|---|
+/// | no bearer token | 401 | `Bearer realm="…"` | `unauthorized` |
+/// | bad token (malformed, signature, expired, issuer, audience, `typ`) | 401 | `Bearer realm="…", error="invalid_token", error_description="…"` | `invalid_token` |
+/// | valid token, missing scope or other organization | 403 | `Bearer realm="…", error="insufficient_scope", error_description="…", scope="…"` | `insufficient_scope` |
+/// | credentials sent twice, or no organization named | 400 | `Bearer realm="…", error="invalid_request", error_description="…"` | `invalid_request` |
+/// | keys unavailable | 503 | none; `Retry-After: <seconds>` | `temporarily_unavailable` |
+///
+/// The body is JSON: `{"error": "<code>", "error_description": "<fixed text>"}`.
+///
+/// To answer differently, either wrap the extractor in
+/// `axum_extra::extract::WithRejection<E, YourError>` with `impl From<AuthRejection> for
+/// YourError`, or set a hook for every extractor with
+/// [`LogtoStateBuilder::on_rejection`](crate::LogtoStateBuilder::on_rejection).
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use axum_logto::{AuthError, AuthRejection, InvalidTokenReason};
+///
+/// let rejection = AuthRejection::new(
+///     AuthError::InvalidToken(InvalidTokenReason::Expired),
+///     "https://api.example.com",
+/// );
+/// assert_eq!(rejection.status(), 401);
+/// assert_eq!(
+///     rejection.www_authenticate().unwrap(),
+///     r#"Bearer realm="https://api.example.com", error="invalid_token", error_description="the access token has expired""#
+/// );
+/// let response = rejection.into_response();
+/// assert_eq!(response.status(), 401);
+/// ```
+#[derive(Clone)]
+pub struct AuthRejection {
+    error: AuthError,
+    context: Arc<RejectionContext>,
+}
+
+impl fmt::Debug for AuthRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthRejection")
+            .field("error", &self.error)
+            .field("realm", &self.context.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthRejection {
+    /// A rejection with the given realm, a `Retry-After` of 2 seconds and no hook; the
+    /// extractors build theirs from the [`LogtoState`](crate::LogtoState)'s configuration.
+    ///
+    /// # Panics
+    ///
+    /// When `realm` contains `"`, `\` or a control character (it could not be quoted).
+    pub fn new(error: AuthError, realm: impl Into<String>) -> Self {
+        let realm = realm.into();
+        assert!(
+            !realm
+                .chars()
+                .any(|c| c == '"' || c == '\\' || c.is_control()),
+            "a realm must not contain a double quote, a backslash or a control character"
+        );
+        Self::with_context(
+            error,
+            Arc::new(RejectionContext {
+                realm,
+                retry_after: crate::config::DEFAULT_RETRY_INTERVAL,
+                hook: None,
+            }),
+        )
+    }
+
+    pub(crate) fn with_context(error: AuthError, context: Arc<RejectionContext>) -> Self {
+        log_rejection(&error);
+        Self { error, context }
+    }
+
+    /// What went wrong.
+    pub fn error(&self) -> &AuthError {
+        &self.error
+    }
+
+    /// Consumes the rejection, returning what went wrong.
+    pub fn into_error(self) -> AuthError {
+        self.error
+    }
+
+    /// The HTTP status: 400, 401, 403 or 503.
+    pub fn status(&self) -> StatusCode {
+        self.error.status()
+    }
+
+    /// The RFC 6750 error code, if any (`invalid_request`, `invalid_token`,
+    /// `insufficient_scope`).
+    pub fn error_code(&self) -> Option<&'static str> {
+        self.error.error_code()
+    }
+
+    /// The fixed description.
+    pub fn description(&self) -> &'static str {
+        self.error.description()
+    }
+
+    /// The realm of the challenge.
+    pub fn realm(&self) -> &str {
+        &self.context.realm
+    }
+
+    /// The `WWW-Authenticate` challenge, or `None` for the 503 (which has none).
+    pub fn www_authenticate(&self) -> Option<String> {
+        if self.error == AuthError::KeysUnavailable {
+            return None;
+        }
+        let mut challenge = format!("Bearer realm=\"{}\"", self.context.realm);
+        if let Some(code) = self.error.error_code() {
+            challenge.push_str(&format!(
+                ", error=\"{code}\", error_description=\"{}\"",
+                self.error.description()
+            ));
+        }
+        if let AuthError::InsufficientScope { required, .. } = &self.error {
+            challenge.push_str(&format!(", scope=\"{required}\""));
+        }
+        Some(challenge)
+    }
+
+    /// The `Retry-After` value in seconds for the 503 (the retry interval, at least 1).
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        (self.error == AuthError::KeysUnavailable)
+            .then(|| self.context.retry_after.as_secs_f64().ceil().max(1.0) as u64)
+    }
+
+    /// The response this crate sends when no hook is set, also for use inside a hook that
+    /// only wants to adjust it.
+    pub fn default_response(&self) -> Response {
+        let code = self.error.error_code().unwrap_or(match self.error {
+            AuthError::KeysUnavailable => "temporarily_unavailable",
+            _ => "unauthorized",
+        });
+        // Codes and descriptions are fixed ASCII without `"` or `\`: no escaping needed,
+        // but serde_json keeps that true even if one ever changes.
+        let body = serde_json::json!({
+            "error": code,
+            "error_description": self.error.description(),
+        })
+        .to_string();
+        let mut response = (self.status(), body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(challenge) = self.www_authenticate() {
+            // The realm is checked at build time and scopes are RFC 6749 scope-tokens, so the
+            // challenge is visible ASCII; a scope set written by hand could still break that,
+            // and then the challenge goes out without its `scope`.
+            let value = HeaderValue::try_from(challenge).or_else(|_| {
+                HeaderValue::try_from(format!(
+                    "Bearer realm=\"{}\", error=\"insufficient_scope\", error_description=\"{}\"",
+                    self.context.realm,
+                    self.error.description()
+                ))
+            });
+            if let Ok(value) = value {
+                headers.insert(WWW_AUTHENTICATE, value);
+            }
+        }
+        if let Some(secs) = self.retry_after_secs() {
+            headers.insert(RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+fn log_rejection(error: &AuthError) {
+    // Never the token itself: only the kind of failure.
+    tracing::debug!(status = error.status().as_u16(), ?error, "request rejected");
+}
+
+impl fmt::Display for AuthRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl std::error::Error for AuthRejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl IntoResponse for AuthRejection {
+    fn into_response(self) -> Response {
+        match &self.context.hook {
+            Some(hook) => hook(&self),
+            None => self.default_response(),
+        }
+    }
+}

@@ -135,6 +135,8 @@ pub(crate) async fn verify(
         return Err(InvalidTokenReason::BadSignature.into());
     }
 
+    tracing::trace!(kid = header.kid.as_deref(), alg = %header.alg, "token signature verified");
+
     // The claims, typed: a registered claim of the wrong JSON type is a rejection.
     let claims = decode_json_object(payload_b64)?;
     Ok(AuthInfo::from_claims(claims)?)

@@ -1,0 +1,94 @@
+//! Two extractors in one handler verify the signature once (the verified token is cached in
+//! the request's extensions). In its own test binary: tracing's per-callsite interest cache
+//! is process-wide, and tests running in parallel without a subscriber would race with it.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::routing::get;
+use axum_logto::testing::TestIssuer;
+use axum_logto::{Auth, RequireScopes, scopes};
+use common::API;
+use tower::ServiceExt as _;
+
+scopes! { ReadDocs = "read:docs"; }
+
+async fn call(app: &Router, token: &str) -> (StatusCode, String) {
+    let request = Request::get("/twice")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+        .await
+        .unwrap();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+/// Counts "token signature verified" events.
+#[derive(Clone, Default)]
+struct VerifyCounter(Arc<AtomicUsize>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for VerifyCounter {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        struct Message(bool);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" && format!("{value:?}") == "token signature verified" {
+                    self.0 = true;
+                }
+            }
+        }
+        let mut message = Message(false);
+        event.record(&mut message);
+        if message.0 {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn two_extractors_verify_the_signature_once() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let counter = VerifyCounter::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(counter.clone())
+        .with(tracing_subscriber::filter::LevelFilter::TRACE);
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let issuer = TestIssuer::start().await;
+    let app =
+        Router::new()
+            .route(
+                "/twice",
+                get(|a: Auth, b: RequireScopes<ReadDocs>| async move {
+                    format!("{} {}", a.sub(), b.sub())
+                }),
+            )
+            .with_state(issuer.state_builder(API).build().unwrap());
+    let token = issuer
+        .token()
+        .sub("u1")
+        .audience(API)
+        .scopes(["read:docs"])
+        .sign();
+    assert_eq!(
+        call(&app, &token).await,
+        (StatusCode::OK, "u1 u1".to_owned())
+    );
+    assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+    // A second request verifies again: the cache is per request.
+    call(&app, &token).await;
+    assert_eq!(counter.0.load(Ordering::SeqCst), 2);
+    // A bad signature is verified (and fails) once too; the second extractor reuses that.
+    let (input, _) = token.rsplit_once('.').unwrap();
+    let bad = format!("{input}.AAAA");
+    assert_eq!(call(&app, &bad).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(counter.0.load(Ordering::SeqCst), 2);
+}

@@ -573,6 +573,7 @@ impl fmt::Debug for TokenBuilder<'_> {
 
 impl TokenBuilder<'_> {
     /// Sets `sub`.
+    #[allow(clippy::should_implement_trait)] // named after the claim, like every setter here
     pub fn sub(self, sub: &str) -> Self {
         self.claim("sub", json!(sub))
     }

@@ -630,7 +630,8 @@ async fn a_hook_customizes_every_extractor() {
     let app = router(logto);
     let api = bearer(&issuer.token().audience(API).sign());
     let org = bearer(&issuer.token().organization_audience("org-a").sign());
-    let cases: [(&str, Vec<(&str, &str)>, &str); 6] = [
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: [Case<'_>; 6] = [
         ("/me", vec![], "custom 401 -"),
         (
             "/read",

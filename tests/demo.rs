@@ -1,0 +1,253 @@
+//! The demo API (`examples/demo`): its route table through a real TCP listener, and the demo
+//! binary itself, whose printed `curl` lines are run as printed.
+
+mod common;
+
+#[path = "../examples/demo/app.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod app;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use axum_logto::testing::TestIssuer;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn the_route_table() {
+    let issuer = TestIssuer::start().await;
+    let base = serve(app::router(
+        issuer.state_builder(app::DEMO_AUDIENCE).build().unwrap(),
+    ))
+    .await;
+    let client = reqwest::Client::new();
+    let api = app::DEMO_AUDIENCE;
+    let user = |scopes: &[&str]| {
+        issuer
+            .token()
+            .sub("u1")
+            .audience(api)
+            .scopes(scopes.iter().copied())
+            .sign()
+    };
+    let org = |id: &str, scopes: &[&str]| {
+        issuer
+            .token()
+            .organization_audience(id)
+            .scopes(scopes.iter().copied())
+            .sign()
+    };
+    let org_api = |id: &str, scopes: &[&str]| {
+        issuer
+            .token()
+            .audience(api)
+            .organization_id(id)
+            .scopes(scopes.iter().copied())
+            .sign()
+    };
+    let rows: Vec<(Method, &str, Option<String>, u16)> = vec![
+        (Method::GET, "/public", None, 200),
+        (Method::GET, "/me", Some(user(&[])), 200),
+        (Method::GET, "/me", None, 401),
+        (Method::GET, "/maybe", None, 200),
+        (Method::GET, "/maybe", Some(user(&[])), 200),
+        (Method::GET, "/docs", Some(user(&["read:docs"])), 200),
+        (Method::GET, "/docs", Some(user(&["write:docs"])), 403),
+        (
+            Method::POST,
+            "/docs",
+            Some(user(&["read:docs", "write:docs"])),
+            200,
+        ),
+        (Method::POST, "/docs", Some(user(&["read:docs"])), 403),
+        (Method::DELETE, "/docs/7", Some(user(&["delete:docs"])), 200),
+        (Method::DELETE, "/docs/7", Some(user(&["admin"])), 200),
+        (Method::DELETE, "/docs/7", Some(user(&["read:docs"])), 403),
+        (
+            Method::GET,
+            "/orgs/acme/members",
+            Some(org("acme", &["read:members"])),
+            200,
+        ),
+        (
+            Method::GET,
+            "/orgs/globex/members",
+            Some(org("acme", &["read:members"])),
+            403,
+        ),
+        (
+            Method::GET,
+            "/orgs/acme/members",
+            Some(org("acme", &["invite:members"])),
+            403,
+        ),
+        (
+            Method::GET,
+            "/orgs/acme/members",
+            Some(user(&["read:members"])),
+            401,
+        ),
+        (
+            Method::POST,
+            "/orgs/acme/invitations",
+            Some(org("acme", &["invite:members"])),
+            200,
+        ),
+        (
+            Method::POST,
+            "/orgs/acme/invitations",
+            Some(org("acme", &["read:members"])),
+            403,
+        ),
+        (
+            Method::GET,
+            "/orgs/acme/reports",
+            Some(org_api("acme", &["read:reports"])),
+            200,
+        ),
+        (
+            Method::GET,
+            "/orgs/globex/reports",
+            Some(org_api("acme", &["read:reports"])),
+            403,
+        ),
+        (
+            Method::GET,
+            "/orgs/acme/reports",
+            Some(user(&["read:reports"])),
+            403,
+        ),
+        (
+            Method::GET,
+            "/orgs/acme/reports",
+            Some(org("acme", &["read:reports"])),
+            401,
+        ),
+    ];
+    for (method, path, token, status) in rows {
+        let mut request = client.request(method.clone(), format!("{base}{path}"));
+        if let Some(token) = &token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "{method} {path}");
+    }
+    // Bodies of the three routes with fixed answers.
+    let maybe: Value = client
+        .get(format!("{base}/maybe"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(maybe, json!({"authenticated": false}));
+    let me: Value = client
+        .get(format!("{base}/me"))
+        .bearer_auth(user(&["read:docs"]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["sub"], "u1");
+    assert_eq!(me["clientId"], "test-client");
+    assert_eq!(me["scopes"], json!(["read:docs"]));
+    assert_eq!(me["audience"], json!([api]));
+    let public = client.get(format!("{base}/public")).send().await.unwrap();
+    assert_eq!(public.status(), StatusCode::OK);
+}
+
+/// Kills the child process when the test ends, also when it fails.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn demo_binary() -> std::path::PathBuf {
+    // target/debug/deps/demo-<hash> -> target/debug/examples/demo (cargo test builds examples).
+    let exe = std::env::current_exe().unwrap();
+    let path = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join("demo");
+    assert!(
+        path.exists(),
+        "{} is missing: run the tests with `cargo test`",
+        path.display()
+    );
+    path
+}
+
+#[test]
+fn the_demo_prints_curl_lines_that_work_as_printed() {
+    let mut child = Command::new(demo_binary())
+        .env("BIND", "127.0.0.1:0")
+        .env_remove("LOGTO_ENDPOINT")
+        .env_remove("LOGTO_AUDIENCE")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the demo");
+    let stdout = child.stdout.take().unwrap();
+    let _guard = Running(child);
+
+    let started = Instant::now();
+    let mut cases: Vec<(u16, String)> = Vec::new();
+    let mut expected: Option<u16> = None;
+    let mut listening = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the demo took too long to start"
+        );
+        if let Some(addr) = line.strip_prefix("listening on ") {
+            listening = Some(addr.to_owned());
+            break;
+        }
+        if line.starts_with("# ") {
+            expected = line.rsplit_once("-> ").and_then(|(_, s)| s.parse().ok());
+        } else if line.starts_with("curl ") {
+            cases.push((
+                expected.take().expect("a curl line follows its comment"),
+                line,
+            ));
+        }
+    }
+    let base = listening.expect("the demo prints `listening on http://<addr>`");
+    assert!(base.starts_with("http://127.0.0.1:"));
+    assert!(cases.len() >= 15, "{} curl lines", cases.len());
+    for code in [200, 401, 403] {
+        assert!(cases.iter().any(|(c, _)| *c == code), "a case for {code}");
+    }
+    for (status, line) in &cases {
+        let output = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "{line} -s -o /dev/null --max-time 10 -w '%{{http_code}}'"
+            ))
+            .output()
+            .expect("run curl (is curl installed?)");
+        let got = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(got, status.to_string(), "{line}");
+    }
+}

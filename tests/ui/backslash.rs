@@ -1,0 +1,5 @@
+axum_logto::scopes! {
+    pub Bad = "read\\docs";
+}
+
+fn main() {}

@@ -1,0 +1,714 @@
+//! End to end against a real OpenID provider: `oidc-provider` (panva), the library Logto is
+//! built on, configured like Logto (`tests/provider/server.mjs`). Tokens come from its token
+//! endpoint over HTTP and are sent to the demo API's router behind a real listener.
+//!
+//! Needs Node.js; `npm ci` runs in `tests/provider` on first use when `node_modules` is
+//! missing. Run only these tests with `cargo test --test e2e_provider`.
+
+mod common;
+
+#[path = "../examples/demo/app.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod app;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum_logto::testing::TestIssuer;
+use axum_logto::{AuthInfo, LogtoState};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const API: &str = "https://api.example.com";
+const ALL_API_SCOPES: &str = "read:docs write:docs delete:docs admin read:reports";
+
+fn provider_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("provider")
+}
+
+/// `npm ci` once per test process, when the provider's dependencies are not installed.
+fn ensure_installed() {
+    static INSTALL: Mutex<bool> = Mutex::new(false);
+    let mut done = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    if *done {
+        return;
+    }
+    let node = Command::new("node").arg("--version").output();
+    assert!(
+        node.as_ref().is_ok_and(|o| o.status.success()),
+        "the end-to-end tests need Node.js (`node` on PATH) to run oidc-provider: {node:?}"
+    );
+    if !provider_dir()
+        .join("node_modules")
+        .join("oidc-provider")
+        .exists()
+    {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(provider_dir())
+            .stdout(Stdio::null())
+            .status()
+            .expect("run `npm ci` in tests/provider (is npm installed?)");
+        assert!(status.success(), "`npm ci` in tests/provider failed");
+    }
+    *done = true;
+}
+
+/// A running `oidc-provider`; killed when dropped (and it exits by itself when its stdin
+/// closes, so it does not outlive a test process that dies).
+struct Provider {
+    child: Child,
+    _stdin: ChildStdin,
+    base: String,
+    port: u16,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Provider {
+    fn start() -> Self {
+        Self::start_on(0)
+    }
+
+    fn start_on(port: u16) -> Self {
+        ensure_installed();
+        let mut child = Command::new("node")
+            .arg("server.mjs")
+            .current_dir(provider_dir())
+            .env("PORT", port.to_string())
+            .env_remove("PROVIDER_IGNORE_STDIN")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start node tests/provider/server.mjs");
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut stderr_pipe = child.stderr.take().expect("piped stderr");
+        // Drain stderr so the provider never blocks on a full pipe; keep it for diagnostics.
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr_pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(base) = line.strip_prefix("ready ") {
+                    let _ = tx.send(base.to_owned());
+                }
+            }
+        });
+        let mut provider = Self {
+            child,
+            _stdin: stdin,
+            base: String::new(),
+            port: 0,
+            stderr,
+        };
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(base) => {
+                provider.port = base
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .expect("a port");
+                provider.base = base;
+            }
+            Err(_) => panic!(
+                "oidc-provider did not print its ready line within 30 s; stderr:\n{}",
+                provider.stderr.lock().unwrap()
+            ),
+        }
+        provider
+    }
+
+    fn issuer(&self) -> String {
+        format!("{}/oidc", self.base)
+    }
+
+    /// A `client_credentials` access token: `resource` and `organization_id` optional.
+    async fn token(
+        &self,
+        resource: Option<&str>,
+        scope: &str,
+        organization: Option<&str>,
+    ) -> String {
+        let mut form = vec![("grant_type", "client_credentials"), ("scope", scope)];
+        if let Some(resource) = resource {
+            form.push(("resource", resource));
+        }
+        if let Some(organization) = organization {
+            form.push(("organization_id", organization));
+        }
+        let response = reqwest::Client::new()
+            .post(format!("{}/oidc/token", self.base))
+            .basic_auth("test-client", Some("test-secret"))
+            .form(&form)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .expect("token request");
+        let status = response.status();
+        let body: Value = response.json().await.expect("token response is JSON");
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "token request {form:?} failed: {body}"
+        );
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
+    async fn api_token(&self, scope: &str) -> String {
+        self.token(Some(API), scope, None).await
+    }
+
+    async fn admin(&self, action: &str, query: &str) -> Value {
+        let response = reqwest::Client::new()
+            .post(format!("{}/admin/keys/{action}?{query}", self.base))
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .expect("admin request");
+        assert!(
+            response.status().is_success(),
+            "admin {action}?{query}: {}",
+            response.status()
+        );
+        response.json().await.expect("admin response is JSON")
+    }
+
+    /// Publishes a new key of `kty` (EC or RSA) and returns its kid.
+    async fn publish(&self, kty: &str) -> String {
+        self.admin("publish", &format!("kty={kty}")).await["kid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn sign_with(&self, kid: &str) {
+        self.admin("sign", &format!("kid={kid}")).await;
+    }
+
+    async fn drop_key(&self, kid: &str) {
+        self.admin("drop", &format!("kid={kid}")).await;
+    }
+
+    async fn signing_kid(&self) -> String {
+        let keys: Value = reqwest::get(format!("{}/admin/keys", self.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        keys["signing"].as_str().unwrap().to_owned()
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The demo router, protecting `API` with keys from `issuer_base`, behind a real listener.
+async fn serve_demo(state: LogtoState) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app::router(state)).await.unwrap() });
+    format!("http://{addr}")
+}
+
+fn state_for(provider: &Provider) -> LogtoState {
+    LogtoState::builder(&provider.base)
+        .audience(API)
+        .build()
+        .unwrap()
+}
+
+struct Answer {
+    status: StatusCode,
+    challenge: Option<String>,
+    body: Value,
+}
+
+async fn call(base: &str, method: Method, path: &str, token: Option<&str>) -> Answer {
+    let mut request = reqwest::Client::new().request(method, format!("{base}{path}"));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = response.json().await.unwrap_or(Value::Null);
+    Answer {
+        status,
+        challenge,
+        body,
+    }
+}
+
+fn decode_part(token: &str, index: usize) -> Value {
+    let part = token.split('.').nth(index).expect("a JWT part");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn provider_tokens_pass_every_global_route() {
+    let provider = Provider::start();
+    let api = serve_demo(state_for(&provider)).await;
+    let token = provider.api_token(ALL_API_SCOPES).await;
+    let header = decode_part(&token, 0);
+    assert_eq!(header["typ"], "at+jwt");
+    assert_eq!(header["alg"], "ES384");
+    for (method, path) in [
+        (Method::GET, "/me"),
+        (Method::GET, "/maybe"),
+        (Method::GET, "/docs"),
+        (Method::POST, "/docs"),
+        (Method::DELETE, "/docs/1"),
+    ] {
+        let a = call(&api, method.clone(), path, Some(&token)).await;
+        assert_eq!(a.status, StatusCode::OK, "{method} {path}: {}", a.body);
+    }
+    let me = call(&api, Method::GET, "/me", Some(&token)).await.body;
+    assert_eq!(me["sub"], "test-client");
+    assert_eq!(me["clientId"], "test-client");
+    assert_eq!(me["issuer"], provider.issuer());
+    assert_eq!(me["audience"], json!([API]));
+    assert_eq!(
+        me["scopes"],
+        json!([
+            "read:docs",
+            "write:docs",
+            "delete:docs",
+            "admin",
+            "read:reports"
+        ])
+    );
+    assert_eq!(
+        call(&api, Method::GET, "/maybe", Some(&token)).await.body["authenticated"],
+        true
+    );
+    assert_eq!(
+        call(&api, Method::GET, "/public", None).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn provider_tokens_are_refused_for_the_right_reasons() {
+    let provider = Provider::start();
+    let api = serve_demo(state_for(&provider)).await;
+
+    // Missing scope: 403 insufficient_scope naming both.
+    let reader = provider.api_token("read:docs").await;
+    let a = call(&api, Method::POST, "/docs", Some(&reader)).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert_eq!(a.body["error"], "insufficient_scope");
+    assert!(
+        a.challenge
+            .unwrap()
+            .ends_with(r#"scope="read:docs write:docs""#)
+    );
+    // Neither delete:docs nor admin.
+    assert_eq!(
+        call(&api, Method::DELETE, "/docs/1", Some(&reader))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // A token for another resource: 401 invalid_token.
+    let other = provider
+        .token(Some("https://other.example.com"), "read:docs", None)
+        .await;
+    let a = call(&api, Method::GET, "/docs", Some(&other)).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        a.body,
+        json!({"error": "invalid_token", "error_description": "the access token is not intended for this resource"})
+    );
+
+    // An opaque token (no resource requested): 401 invalid_token.
+    let opaque = provider.token(None, "", None).await;
+    assert_ne!(
+        opaque.split('.').count(),
+        3,
+        "without a resource the token is opaque"
+    );
+    let a = call(&api, Method::GET, "/me", Some(&opaque)).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(a.body["error"], "invalid_token");
+
+    // No token at all.
+    let a = call(&api, Method::GET, "/me", None).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        a.challenge.as_deref(),
+        Some(r#"Bearer realm="https://api.example.com""#)
+    );
+}
+
+#[tokio::test]
+async fn organization_tokens_and_organization_level_api_tokens() {
+    let provider = Provider::start();
+    let api = serve_demo(state_for(&provider)).await;
+
+    let org_a = provider
+        .token(
+            Some("urn:logto:organization:org-a"),
+            "read:members invite:members",
+            None,
+        )
+        .await;
+    assert_eq!(
+        decode_part(&org_a, 1)["aud"],
+        "urn:logto:organization:org-a"
+    );
+    assert_eq!(
+        call(&api, Method::GET, "/orgs/org-a/members", Some(&org_a))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&api, Method::POST, "/orgs/org-a/invitations", Some(&org_a))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let a = call(&api, Method::GET, "/orgs/org-b/members", Some(&org_a)).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        a.body["error_description"],
+        "the access token is for another organization"
+    );
+    // The organization token without invite:members.
+    let read_only = provider
+        .token(Some("urn:logto:organization:org-a"), "read:members", None)
+        .await;
+    let a = call(
+        &api,
+        Method::POST,
+        "/orgs/org-a/invitations",
+        Some(&read_only),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert!(a.challenge.unwrap().ends_with(r#"scope="invite:members""#));
+    // An organization token is not an API token.
+    assert_eq!(
+        call(&api, Method::GET, "/docs", Some(&org_a)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let reports = provider
+        .token(Some(API), "read:reports", Some("org-a"))
+        .await;
+    assert_eq!(decode_part(&reports, 1)["organization_id"], "org-a");
+    let a = call(&api, Method::GET, "/orgs/org-a/reports", Some(&reports)).await;
+    assert_eq!(
+        (a.status, a.body["organization"].clone()),
+        (StatusCode::OK, json!("org-a"))
+    );
+    assert_eq!(
+        call(&api, Method::GET, "/orgs/org-b/reports", Some(&reports))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // An API token without organization_id on the organization-level route.
+    let plain = provider.api_token("read:reports").await;
+    assert_eq!(
+        call(&api, Method::GET, "/orgs/org-a/reports", Some(&plain))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn key_rotation_while_the_api_runs() {
+    let provider = Provider::start();
+    let api = serve_demo(state_for(&provider)).await;
+    let first_kid = provider.signing_kid().await;
+    let old = provider.api_token("read:docs").await;
+    assert_eq!(
+        call(&api, Method::GET, "/docs", Some(&old)).await.status,
+        StatusCode::OK
+    );
+
+    // Logto publishes the next key first, then signs with it.
+    let next = provider.publish("EC").await;
+    assert_eq!(
+        call(&api, Method::GET, "/docs", Some(&old)).await.status,
+        StatusCode::OK
+    );
+    provider.sign_with(&next).await;
+    let new = provider.api_token("read:docs").await;
+    assert_eq!(decode_part(&new, 0)["kid"], next.as_str());
+    // The new kid is unknown to the API: one refetch, and it validates.
+    assert_eq!(
+        call(&api, Method::GET, "/docs", Some(&new)).await.status,
+        StatusCode::OK
+    );
+    // Tokens signed with the previous key keep working while it is published.
+    assert_eq!(
+        call(&api, Method::GET, "/docs", Some(&old)).await.status,
+        StatusCode::OK
+    );
+    provider.drop_key(&first_kid).await;
+    assert_eq!(
+        call(&api, Method::GET, "/docs", Some(&new)).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn switch_from_ec_to_rsa_without_restart() {
+    let provider = Provider::start();
+    let api = serve_demo(state_for(&provider)).await;
+    let ec_kid = provider.signing_kid().await;
+    let ec_token = provider.api_token("read:docs").await;
+    assert_eq!(
+        call(&api, Method::GET, "/docs", Some(&ec_token))
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    let rsa_kid = provider.publish("RSA").await;
+    provider.sign_with(&rsa_kid).await;
+    provider.drop_key(&ec_kid).await;
+    let rsa_token = provider.api_token("read:docs").await;
+    let header = decode_part(&rsa_token, 0);
+    assert_eq!(
+        (header["alg"].as_str(), header["kid"].as_str()),
+        (Some("RS256"), Some(rsa_kid.as_str()))
+    );
+    let a = call(&api, Method::GET, "/docs", Some(&rsa_token)).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+}
+
+#[tokio::test]
+async fn provider_outage_and_recovery() {
+    let mut provider = Provider::start();
+    let port = provider.port;
+    let running = state_for(&provider);
+    let api = serve_demo(running).await;
+    let seen = provider.api_token("read:docs").await;
+    assert_eq!(
+        call(&api, Method::GET, "/docs", Some(&seen)).await.status,
+        StatusCode::OK
+    );
+
+    provider.stop();
+    // Tokens already seen keep validating from the cached keys.
+    assert_eq!(
+        call(&api, Method::GET, "/docs", Some(&seen)).await.status,
+        StatusCode::OK
+    );
+    // A new instance that never reached the provider answers 503 with Retry-After.
+    let fresh = LogtoState::builder(format!("http://127.0.0.1:{port}"))
+        .audience(API)
+        .retry_interval(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let fresh_api = serve_demo(fresh).await;
+    let response = reqwest::Client::new()
+        .get(format!("{fresh_api}/docs"))
+        .bearer_auth(&seen)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert!(response.headers().get("www-authenticate").is_none());
+
+    // The provider comes back on the same port (with new keys, as after a restart).
+    let provider = Provider::start_on(port);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let new = provider.api_token("read:docs").await;
+    assert_eq!(
+        call(&fresh_api, Method::GET, "/docs", Some(&new))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // The running instance picks up the new keys too (unknown kid -> refetch).
+    assert_eq!(
+        call(&api, Method::GET, "/docs", Some(&new)).await.status,
+        StatusCode::OK
+    );
+}
+
+fn without_issuer(info: &AuthInfo) -> Value {
+    let mut json = serde_json::to_value(info).unwrap();
+    json.as_object_mut().unwrap().remove("issuer");
+    json
+}
+
+#[tokio::test]
+async fn test_issuer_tokens_stand_for_provider_tokens() {
+    let provider = Provider::start();
+    let issuer = TestIssuer::start().await;
+    let from_provider_state = state_for(&provider);
+    let from_issuer_state = issuer.state_builder(API).build().unwrap();
+
+    for (resource, organization) in [(API, None), (API, Some("org-b"))] {
+        let real = provider
+            .token(Some(resource), "read:docs admin", organization)
+            .await;
+        let real_header = decode_part(&real, 0);
+        let real_claims = decode_part(&real, 1);
+        // The same claims, minted by TestIssuer (only the issuer differs: each is its own).
+        let mut ours = issuer.token();
+        for (name, value) in real_claims.as_object().unwrap() {
+            if name != "iss" {
+                ours = ours.claim(name, value.clone());
+            }
+        }
+        let ours = ours.sign();
+        let our_header = decode_part(&ours, 0);
+        for field in ["typ", "alg"] {
+            assert_eq!(real_header[field], our_header[field], "{field}");
+        }
+        let mut real_names: Vec<&String> = real_claims.as_object().unwrap().keys().collect();
+        let mut our_names: Vec<String> = decode_part(&ours, 1)
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        real_names.sort();
+        our_names.sort();
+        assert_eq!(real_names, our_names.iter().collect::<Vec<_>>());
+
+        let real_info = from_provider_state.validate(&real).await.unwrap();
+        let our_info = from_issuer_state.validate(&ours).await.unwrap();
+        assert_eq!(without_issuer(&real_info), without_issuer(&our_info));
+        assert_eq!(real_info.issuer(), provider.issuer());
+        assert_eq!(our_info.issuer(), issuer.issuer());
+        assert_eq!(real_info.organization_id(), organization);
+        assert!(real_info.is_machine_to_machine());
+    }
+    // And the token builder's defaults have the provider's claim set.
+    let real = provider.api_token("read:docs").await;
+    let mut real_names: Vec<String> = decode_part(&real, 1)
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let default = issuer.token().audience(API).scopes(["read:docs"]).sign();
+    let mut default_names: Vec<String> = decode_part(&default, 1)
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    real_names.sort();
+    default_names.sort();
+    assert_eq!(real_names, default_names);
+}
+
+#[test]
+fn the_demo_binary_protects_its_routes_with_the_provider() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let provider = Provider::start();
+    let exe = std::env::current_exe().unwrap();
+    let demo = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join("demo");
+    assert!(
+        demo.exists(),
+        "{} is missing: run the tests with `cargo test`",
+        demo.display()
+    );
+    let mut child = Command::new(demo)
+        .env("BIND", "127.0.0.1:0")
+        .env("LOGTO_ENDPOINT", &provider.base)
+        .env("LOGTO_AUDIENCE", API)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    struct Kill(Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _guard = Kill(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(base) = line.strip_prefix("listening on ") {
+                let _ = tx.send(base.to_owned());
+            }
+        }
+    });
+    let base = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the demo prints its listening line");
+    runtime.block_on(async {
+        let token = provider.api_token("read:docs").await;
+        assert_eq!(
+            call(&base, Method::GET, "/docs", Some(&token)).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            call(&base, Method::POST, "/docs", Some(&token))
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+        let org = provider
+            .token(Some("urn:logto:organization:org-c"), "read:members", None)
+            .await;
+        assert_eq!(
+            call(&base, Method::GET, "/orgs/org-c/members", Some(&org))
+                .await
+                .status,
+            StatusCode::OK
+        );
+    });
+}

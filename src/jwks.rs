@@ -138,6 +138,16 @@ impl KeySet {
     pub(crate) fn len(&self) -> usize {
         self.keys.len()
     }
+
+    /// Whether both sets hold the same keys by kid and algorithm, in the same order.
+    fn same_kids(&self, other: &KeySet) -> bool {
+        self.keys.len() == other.keys.len()
+            && self
+                .keys
+                .iter()
+                .zip(&other.keys)
+                .all(|(a, b)| a.kid == b.kid && a.alg == b.alg)
+    }
 }
 
 /// The JOSE name of the algorithms this crate verifies.
@@ -436,7 +446,15 @@ impl Inner {
         let result = self.fetch_key_set().await;
         let outcome = match result {
             Ok(set) => {
-                tracing::info!(keys = set.len(), "loaded the issuer's JWK set");
+                let previous = self.keys.load();
+                let unchanged = previous.as_ref().is_some_and(|old| old.same_kids(&set));
+                if unchanged {
+                    tracing::debug!(keys = set.len(), "JWK set refreshed, unchanged");
+                } else {
+                    let kids: Vec<&str> =
+                        set.keys.iter().filter_map(|k| k.kid.as_deref()).collect();
+                    tracing::info!(keys = set.len(), ?kids, "loaded the issuer's JWK set");
+                }
                 self.keys.store(Some(Arc::new(set)));
                 Ok(())
             }

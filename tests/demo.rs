@@ -8,19 +8,13 @@ mod common;
 mod app;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axum_logto::testing::TestIssuer;
+use common::{KillOnDrop, demo_binary, serve};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-async fn serve(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
-}
 
 #[tokio::test]
 async fn the_route_table() {
@@ -168,34 +162,6 @@ async fn the_route_table() {
     assert_eq!(public.status(), StatusCode::OK);
 }
 
-/// Kills the child process when the test ends, also when it fails.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn demo_binary() -> std::path::PathBuf {
-    // target/debug/deps/demo-<hash> -> target/debug/examples/demo (cargo test builds examples).
-    let exe = std::env::current_exe().unwrap();
-    let path = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("demo");
-    assert!(
-        path.exists(),
-        "{} is missing: run the tests with `cargo test`",
-        path.display()
-    );
-    path
-}
-
 #[test]
 fn the_demo_prints_curl_lines_that_work_as_printed() {
     let mut child = Command::new(demo_binary())
@@ -208,7 +174,7 @@ fn the_demo_prints_curl_lines_that_work_as_printed() {
         .spawn()
         .expect("start the demo");
     let stdout = child.stdout.take().unwrap();
-    let _guard = Running(child);
+    let _guard = KillOnDrop(child);
 
     let started = Instant::now();
     let mut cases: Vec<(u16, String)> = Vec::new();

@@ -22,10 +22,10 @@ use axum_logto::testing::TestIssuer;
 use axum_logto::{AuthInfo, LogtoState};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::{API, KillOnDrop, demo_binary, serve};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const API: &str = "https://api.example.com";
 const ALL_API_SCOPES: &str = "read:docs write:docs delete:docs admin read:reports";
 
 fn provider_dir() -> PathBuf {
@@ -234,12 +234,9 @@ impl Drop for Provider {
     }
 }
 
-/// The demo router, protecting `API` with keys from `issuer_base`, behind a real listener.
+/// The demo router protecting `API` with `state`, behind a real listener.
 async fn serve_demo(state: LogtoState) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app::router(state)).await.unwrap() });
-    format!("http://{addr}")
+    serve(app::router(state)).await
 }
 
 fn state_for(provider: &Provider) -> LogtoState {
@@ -647,20 +644,7 @@ async fn test_issuer_tokens_stand_for_provider_tokens() {
 fn the_demo_binary_protects_its_routes_with_the_provider() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let provider = Provider::start();
-    let exe = std::env::current_exe().unwrap();
-    let demo = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("demo");
-    assert!(
-        demo.exists(),
-        "{} is missing: run the tests with `cargo test`",
-        demo.display()
-    );
-    let mut child = Command::new(demo)
+    let mut child = Command::new(demo_binary())
         .env("BIND", "127.0.0.1:0")
         .env("LOGTO_ENDPOINT", &provider.base)
         .env("LOGTO_AUDIENCE", API)
@@ -670,14 +654,7 @@ fn the_demo_binary_protects_its_routes_with_the_provider() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    struct Kill(Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let _guard = Kill(child);
+    let _guard = KillOnDrop(child);
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {

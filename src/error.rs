@@ -55,9 +55,13 @@ pub enum AuthError {
         /// `true` when any one of `required` is enough (`AnyOf`), `false` when all are needed.
         any_of: bool,
     },
-    /// The token is a valid organization token but for another organization than the one the
-    /// request targets.
-    WrongOrganization,
+    /// The token is valid but for another organization than the one the request targets (or,
+    /// for an organization-level API resource, carries no `organization_id`).
+    WrongOrganization {
+        /// The scopes the route needs, space-separated, named in the challenge's `scope`
+        /// parameter; empty when the route needs none.
+        required: Cow<'static, str>,
+    },
     /// The signing keys could not be obtained (Logto unreachable and no key set ever loaded).
     /// This is the server's trouble, not the client's: 503 with `Retry-After`.
     KeysUnavailable,
@@ -130,7 +134,9 @@ impl AuthError {
         match self {
             Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             Self::InvalidRequest | Self::MissingOrganization => StatusCode::BAD_REQUEST,
-            Self::InsufficientScope { .. } | Self::WrongOrganization => StatusCode::FORBIDDEN,
+            Self::InsufficientScope { .. } | Self::WrongOrganization { .. } => {
+                StatusCode::FORBIDDEN
+            }
             Self::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -142,7 +148,9 @@ impl AuthError {
             Self::MissingToken | Self::KeysUnavailable => None,
             Self::InvalidRequest | Self::MissingOrganization => Some("invalid_request"),
             Self::InvalidToken(_) => Some("invalid_token"),
-            Self::InsufficientScope { .. } | Self::WrongOrganization => Some("insufficient_scope"),
+            Self::InsufficientScope { .. } | Self::WrongOrganization { .. } => {
+                Some("insufficient_scope")
+            }
         }
     }
 
@@ -161,7 +169,7 @@ impl AuthError {
             Self::InsufficientScope { any_of: true, .. } => {
                 "the access token needs at least one of the scopes this resource accepts"
             }
-            Self::WrongOrganization => "the access token is for another organization",
+            Self::WrongOrganization { .. } => "the access token is for another organization",
             Self::KeysUnavailable => "the signing keys of the issuer are unavailable",
         }
     }
@@ -224,7 +232,9 @@ mod tests {
                 required: "a b".into(),
                 any_of: true,
             },
-            AuthError::WrongOrganization,
+            AuthError::WrongOrganization {
+                required: "".into(),
+            },
             AuthError::KeysUnavailable,
         ]);
         for err in all {
@@ -254,11 +264,11 @@ mod tests {
             AuthError::InvalidRequest.error_code(),
             Some("invalid_request")
         );
-        assert_eq!(AuthError::WrongOrganization.status(), StatusCode::FORBIDDEN);
-        assert_eq!(
-            AuthError::WrongOrganization.error_code(),
-            Some("insufficient_scope")
-        );
+        let wrong_org = AuthError::WrongOrganization {
+            required: "read:members".into(),
+        };
+        assert_eq!(wrong_org.status(), StatusCode::FORBIDDEN);
+        assert_eq!(wrong_org.error_code(), Some("insufficient_scope"));
         assert_eq!(
             AuthError::KeysUnavailable.status(),
             StatusCode::SERVICE_UNAVAILABLE

@@ -154,7 +154,10 @@ impl AuthRejection {
                 self.error.description()
             ));
         }
-        if let AuthError::InsufficientScope { required, .. } = &self.error {
+        if let AuthError::InsufficientScope { required, .. }
+        | AuthError::WrongOrganization { required } = &self.error
+            && !required.is_empty()
+        {
             challenge.push_str(&format!(", scope=\"{required}\""));
         }
         Some(challenge)

@@ -51,17 +51,22 @@ pub trait ScopeSet: Send + Sync + 'static {
         }
     }
 
+    /// The scopes space-separated, as in a challenge's `scope` parameter (empty for `()`).
+    fn required() -> Cow<'static, str> {
+        match Self::SCOPES {
+            [] => Cow::Borrowed(""),
+            [one] => Cow::Borrowed(one),
+            many => Cow::Owned(many.join(" ")),
+        }
+    }
+
     /// `Ok` when `granted` satisfies this set, else the 403 error naming what is needed.
     fn check(granted: &Scopes) -> Result<(), AuthError> {
         if Self::is_satisfied_by(granted) {
             return Ok(());
         }
-        let required: Cow<'static, str> = match Self::SCOPES {
-            [one] => Cow::Borrowed(one),
-            many => Cow::Owned(many.join(" ")),
-        };
         Err(AuthError::InsufficientScope {
-            required,
+            required: Self::required(),
             any_of: Self::ANY_OF,
         })
     }

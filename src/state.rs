@@ -114,7 +114,9 @@ impl LogtoState {
         let info = self.verify_token(token).await?;
         self.check(&info, AudienceRule::Organization)?;
         if !info.has_organization_audience(organization_id) {
-            return Err(AuthError::WrongOrganization);
+            return Err(AuthError::WrongOrganization {
+                required: "".into(),
+            });
         }
         Ok(info)
     }

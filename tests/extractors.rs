@@ -413,7 +413,7 @@ async fn organization_tokens_from_path_header_and_any() {
     assert_eq!(
         a.challenge.as_deref(),
         Some(
-            r#"Bearer realm="https://api.example.com", error="insufficient_scope", error_description="the access token is for another organization""#
+            r#"Bearer realm="https://api.example.com", error="insufficient_scope", error_description="the access token is for another organization", scope="read:members""#
         )
     );
     assert_eq!(

@@ -601,7 +601,9 @@ async fn organization_tokens() {
             .validate_organization_token(&token, "org-b")
             .await
             .unwrap_err(),
-        AuthError::WrongOrganization
+        AuthError::WrongOrganization {
+            required: "".into()
+        }
     );
     // Not an organization token at all: 401, not 403.
     let api_token = issuer.token().audience(API).sign();

@@ -276,11 +276,17 @@ impl<O: OrganizationSource, S: ScopeSet> OrgToken<O, S> {
         let info = authenticate(parts, logto, AudienceRule::Organization).await?;
         let organization_id = match O::organization_id(parts).await? {
             Some(wanted) if info.has_organization_audience(&wanted) => wanted,
-            Some(_) => return Err(AuthError::WrongOrganization),
+            Some(_) => {
+                return Err(AuthError::WrongOrganization {
+                    required: S::required(),
+                });
+            }
             // `AudienceRule::Organization` guarantees one organization audience.
             None => info
                 .audience_organization_id()
-                .ok_or(AuthError::WrongOrganization)?
+                .ok_or(AuthError::WrongOrganization {
+                    required: S::required(),
+                })?
                 .to_owned(),
         };
         S::check(info.scopes())?;
@@ -331,12 +337,16 @@ impl<O: OrganizationSource, S: ScopeSet> OrgApiToken<O, S> {
     async fn extract(parts: &mut Parts, logto: &LogtoState) -> Result<Self, AuthError> {
         let info = authenticate(parts, logto, AudienceRule::Resource).await?;
         let Some(claimed) = info.organization_id().map(str::to_owned) else {
-            return Err(AuthError::WrongOrganization);
+            return Err(AuthError::WrongOrganization {
+                required: S::required(),
+            });
         };
         if let Some(wanted) = O::organization_id(parts).await?
             && wanted != claimed
         {
-            return Err(AuthError::WrongOrganization);
+            return Err(AuthError::WrongOrganization {
+                required: S::required(),
+            });
         }
         S::check(info.scopes())?;
         Ok(Self {

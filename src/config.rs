@@ -51,7 +51,7 @@ pub enum ConfigError {
     /// A duration or size option is zero where it must not be (`what` says which).
     InvalidLimit {
         /// The option: `"fetch_timeout"`, `"refresh_interval"`, `"retry_interval"`,
-        /// `"max_token_size"` or `"max_response_size"`.
+        /// `"unknown_kid_cooldown"`, `"max_token_size"` or `"max_response_size"`.
         what: &'static str,
     },
     /// The default HTTP client could not be built (TLS backend initialisation failed).
@@ -230,7 +230,8 @@ impl LogtoStateBuilder {
     /// After a fetch caused by an unknown `kid`, how long further unknown `kid`s are rejected
     /// without fetching the key set again. Bounds the load an attacker can cause with random
     /// `kid`s to one fetch per cooldown. The initial load and the timer refresh start no
-    /// cooldown, so a key rotated in right after start-up is found at once. Default: 30 seconds.
+    /// cooldown, so a key rotated in right after start-up is found at once. Must not be zero
+    /// (that would let every random `kid` cause a fetch). Default: 30 seconds.
     pub fn unknown_kid_cooldown(mut self, cooldown: Duration) -> Self {
         self.unknown_kid_cooldown = cooldown;
         self
@@ -351,6 +352,7 @@ impl LogtoStateBuilder {
             ("fetch_timeout", self.fetch_timeout.is_zero()),
             ("refresh_interval", self.refresh_interval.is_zero()),
             ("retry_interval", self.retry_interval.is_zero()),
+            ("unknown_kid_cooldown", self.unknown_kid_cooldown.is_zero()),
             ("max_token_size", self.max_token_size == 0),
             ("max_response_size", self.max_response_size == 0),
         ] {

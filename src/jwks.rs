@@ -13,7 +13,7 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Instant;
 
 use arc_swap::ArcSwapOption;
@@ -23,7 +23,7 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::Value;
 use url::Url;
 
-use crate::config::FetchConfig;
+use crate::config::{FetchConfig, is_secure_url};
 use crate::discovery::jwks_uri_from_discovery;
 use crate::error::{AuthError, InvalidTokenReason};
 
@@ -279,8 +279,8 @@ fn parse_jwk(jwk: &Value) -> Result<VerifyingKey, &'static str> {
     }
 }
 
-/// When fetches started; guarded by the single-flight lock.
-#[derive(Debug, Default)]
+/// When the last fetches completed.
+#[derive(Debug, Default, Clone, Copy)]
 struct FetchTimes {
     /// The last fetch of any kind (spaces attempts while no key set is loaded).
     any: Option<Instant>,
@@ -301,8 +301,10 @@ struct Inner {
     keys: ArcSwapOption<KeySet>,
     /// The JWKS URI found by discovery (or configured), once known.
     jwks_uri: OnceLock<Url>,
-    /// Serialises fetches (single flight) and remembers when they started.
-    fetch_lock: tokio::sync::Mutex<FetchTimes>,
+    /// Single flight: held for the whole of a fetch, by the task that runs it.
+    fetch_lock: Arc<tokio::sync::Mutex<()>>,
+    /// When fetches completed; locked only for a moment, never across an await.
+    times: Mutex<FetchTimes>,
     /// Completed fetch attempts; a waiter that sees it change knows a fetch happened meanwhile.
     attempts: AtomicU64,
     refresher_started: AtomicBool,
@@ -321,6 +323,19 @@ impl fmt::Debug for Inner {
     }
 }
 
+/// Resets `refresher_started` when the refresh task ends for any reason (the state was
+/// dropped, or the runtime that ran the task shut down), so that the next use of the state
+/// in a live runtime starts a new one.
+struct RefresherRunning(Weak<Inner>);
+
+impl Drop for RefresherRunning {
+    fn drop(&mut self) {
+        if let Some(inner) = self.0.upgrade() {
+            inner.refresher_started.store(false, Ordering::Release);
+        }
+    }
+}
+
 impl KeyStore {
     pub(crate) fn new(cfg: FetchConfig) -> Self {
         let jwks_uri = OnceLock::new();
@@ -332,7 +347,8 @@ impl KeyStore {
                 cfg,
                 keys: ArcSwapOption::empty(),
                 jwks_uri,
-                fetch_lock: tokio::sync::Mutex::new(FetchTimes::default()),
+                fetch_lock: Arc::new(tokio::sync::Mutex::new(())),
+                times: Mutex::new(FetchTimes::default()),
                 attempts: AtomicU64::new(0),
                 refresher_started: AtomicBool::new(false),
             }),
@@ -343,12 +359,16 @@ impl KeyStore {
         self.inner.cfg.retry_interval
     }
 
-    /// Fetches discovery (if needed) and the JWK set now, waiting for a fetch already in
-    /// flight instead of starting a second one.
+    /// Fetches discovery (if needed) and the JWK set now. When a fetch is already in flight
+    /// and loads a key set, that one counts instead of starting a second.
     pub(crate) async fn preload(&self) -> Result<(), KeyFetchError> {
         self.ensure_refresher();
-        let mut times = self.inner.fetch_lock.lock().await;
-        self.inner.fetch_locked(&mut times).await
+        let seen = self.inner.attempts.load(Ordering::Acquire);
+        let guard = self.inner.fetch_lock.clone().lock_owned().await;
+        if self.inner.attempts.load(Ordering::Acquire) != seen && self.inner.keys.load().is_some() {
+            return Ok(());
+        }
+        Inner::fetch_in_task(&self.inner, guard, false).await
     }
 
     /// Finds the key for a token header. `alg` is the header's `alg`, compared with the
@@ -389,34 +409,43 @@ impl KeyStore {
         }
     }
 
-    /// Single flight: the first caller fetches; callers queued behind it see that a fetch
-    /// happened and only re-read the snapshot. Then a cooldown (keys loaded) or the retry
-    /// interval (no keys yet) spaces further fetches.
-    async fn refetch_if_allowed(&self, seen: u64) {
-        let mut times = self.inner.fetch_lock.lock().await;
-        if self.inner.attempts.load(Ordering::Acquire) != seen {
-            return;
-        }
-        let loaded = self.inner.keys.load().is_some();
+    /// Whether the cooldown (keys loaded) or the retry interval (no keys yet) since the last
+    /// completed fetch forbids a new one.
+    fn must_wait(&self, loaded: bool) -> bool {
+        let times = *lock(&self.inner.times);
         let (last, wait) = if loaded {
             (times.unknown_kid, self.inner.cfg.unknown_kid_cooldown)
         } else {
             (times.any, self.inner.cfg.retry_interval)
         };
-        if last.is_some_and(|at| at.elapsed() < wait) {
-            tracing::debug!(loaded, "key fetch skipped: inside the cooldown");
+        last.is_some_and(|at| at.elapsed() < wait)
+    }
+
+    /// Single flight: the first caller fetches; callers queued behind it see that a fetch
+    /// happened and only re-read the snapshot. Then a cooldown (keys loaded) or the retry
+    /// interval (no keys yet) spaces further fetches.
+    async fn refetch_if_allowed(&self, seen: u64) {
+        // Checked before waiting for the lock too, so that requests inside the cooldown or the
+        // retry interval answer at once instead of queueing behind a fetch in flight.
+        if self.must_wait(self.inner.keys.load().is_some()) {
+            tracing::debug!("key fetch skipped: inside the cooldown");
             return;
         }
-        if loaded {
-            times.unknown_kid = Some(Instant::now());
+        let guard = self.inner.fetch_lock.clone().lock_owned().await;
+        if self.inner.attempts.load(Ordering::Acquire) != seen {
+            return;
         }
-        let _ = self.inner.fetch_locked(&mut times).await;
+        let loaded = self.inner.keys.load().is_some();
+        if self.must_wait(loaded) {
+            return;
+        }
+        let _ = Inner::fetch_in_task(&self.inner, guard, loaded).await;
     }
 
     /// Starts the background refresh task once, if a Tokio runtime is running. The task holds
     /// only a weak reference and ends when the last `LogtoState` clone is dropped.
     fn ensure_refresher(&self) {
-        if self.inner.refresher_started.load(Ordering::Relaxed) {
+        if self.inner.refresher_started.load(Ordering::Acquire) {
             return;
         }
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
@@ -428,21 +457,47 @@ impl KeyStore {
         let weak: Weak<Inner> = Arc::downgrade(&self.inner);
         let interval = self.inner.cfg.refresh_interval;
         handle.spawn(async move {
+            let _running = RefresherRunning(weak.clone());
             loop {
                 tokio::time::sleep(interval).await;
                 let Some(inner) = weak.upgrade() else { break };
-                let mut times = inner.fetch_lock.lock().await;
+                let _guard = inner.fetch_lock.lock().await;
                 tracing::debug!("refreshing the JWK set on the timer");
-                let _ = inner.fetch_locked(&mut times).await;
+                let _ = inner.fetch_and_record(false).await;
             }
         });
     }
 }
 
+/// Locks a std mutex, ignoring poisoning: `FetchTimes` is plain data, always consistent.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 impl Inner {
-    /// Fetches and stores a new key set. The caller holds `fetch_lock` (passed as `times`).
-    async fn fetch_locked(&self, times: &mut FetchTimes) -> Result<(), KeyFetchError> {
-        times.any = Some(Instant::now());
+    /// Runs one fetch in a task of its own that owns the single-flight guard: a caller that is
+    /// cancelled (a timeout layer, a client that goes away) does not cancel the fetch, and the
+    /// fetch's outcome and times are always recorded.
+    async fn fetch_in_task(
+        inner: &Arc<Inner>,
+        guard: tokio::sync::OwnedMutexGuard<()>,
+        unknown_kid: bool,
+    ) -> Result<(), KeyFetchError> {
+        let inner = inner.clone();
+        let task = tokio::spawn(async move {
+            let outcome = inner.fetch_and_record(unknown_kid).await;
+            drop(guard);
+            outcome
+        });
+        // The task only ends early if the runtime shuts down.
+        task.await.unwrap_or(Err(KeyFetchError::Transport))
+    }
+
+    /// Fetches and stores a new key set, then records when the fetch completed. The caller
+    /// holds `fetch_lock`.
+    async fn fetch_and_record(&self, unknown_kid: bool) -> Result<(), KeyFetchError> {
         let result = self.fetch_key_set().await;
         let outcome = match result {
             Ok(set) => {
@@ -467,6 +522,14 @@ impl Inner {
                 Err(error)
             }
         };
+        let now = Instant::now();
+        {
+            let mut times = lock(&self.times);
+            times.any = Some(now);
+            if unknown_kid {
+                times.unknown_kid = Some(now);
+            }
+        }
         self.attempts.fetch_add(1, Ordering::AcqRel);
         outcome
     }
@@ -509,6 +572,16 @@ impl Inner {
                         KeyFetchError::Transport
                     }
                 })?;
+            // A client supplied by the user follows its own redirect policy: whatever it
+            // followed, the answer must come from the host asked, over https or loopback.
+            let landed = response.url();
+            if landed.host() != url.host()
+                || landed.port_or_known_default() != url.port_or_known_default()
+                || !is_secure_url(landed)
+            {
+                tracing::debug!(%url, %landed, "key fetch was redirected elsewhere");
+                return Err(KeyFetchError::Transport);
+            }
             let status = response.status();
             if !status.is_success() {
                 return Err(KeyFetchError::Status(status.as_u16()));

@@ -1,6 +1,7 @@
 //! [`LogtoState`]: the shared, cheap-to-clone validator.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::claims::AuthInfo;
@@ -32,6 +33,8 @@ pub struct LogtoState {
 
 #[derive(Debug)]
 struct Inner {
+    /// Unique per built state (never reused, unlike an address).
+    id: u64,
     config: Arc<ValidationConfig>,
     keys: KeyStore,
     rejection: Arc<RejectionContext>,
@@ -50,8 +53,10 @@ impl LogtoState {
         fetch: FetchConfig,
         rejection: Arc<RejectionContext>,
     ) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Self {
             inner: Arc::new(Inner {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 config,
                 keys: KeyStore::new(fetch),
                 rejection,
@@ -64,9 +69,9 @@ impl LogtoState {
         AuthRejection::with_context(error, self.inner.rejection.clone())
     }
 
-    /// An address identifying this state's shared inner value (all clones agree).
-    pub(crate) fn id(&self) -> usize {
-        Arc::as_ptr(&self.inner) as usize
+    /// Identifies this state (all clones agree; no other state ever has it).
+    pub(crate) fn id(&self) -> u64 {
+        self.inner.id
     }
 
     /// Loads the discovery document (unless the JWKS URI was configured) and the JWK set now.

@@ -117,13 +117,19 @@ pub(crate) async fn verify(
     // Step 2: the JOSE header.
     let header = check_header(&decode_json_object(header_b64)?)?;
 
+    // The signature's encoding and length, before a key lookup that may fetch: a token with
+    // a garbage signature never causes a JWKS request.
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature_b64)
+        .map_err(|_| InvalidTokenReason::Malformed)?;
+    if !signature_length_fits(&header.alg, signature.len()) {
+        return Err(InvalidTokenReason::BadSignature.into());
+    }
+
     // Step 3: the key, which fixes the algorithm.
     let key = keys.key_for(header.kid.as_deref(), &header.alg).await?;
 
     // Step 4: the signature.
-    let signature = URL_SAFE_NO_PAD
-        .decode(signature_b64)
-        .map_err(|_| InvalidTokenReason::Malformed)?;
     let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
     let verifier = (provider().verifier_factory)(&key.alg, &key.key)
         .map_err(|_| InvalidTokenReason::BadSignature)?;
@@ -142,6 +148,16 @@ pub(crate) async fn verify(
     Ok(AuthInfo::from_claims(claims)?)
 }
 
+/// Whether a signature of `len` bytes can be one of `alg` (ECDSA signatures have a fixed size;
+/// RSA ones are as long as the modulus, 2048 to 8192 bits).
+fn signature_length_fits(alg: &str, len: usize) -> bool {
+    match alg {
+        "ES256" => len == 64,
+        "ES384" => len == 96,
+        _ => (256..=1024).contains(&len),
+    }
+}
+
 /// Step 5: issuer, time, audience. Runs on every use of a token, cached or not.
 pub(crate) fn check_claims(
     config: &ValidationConfig,
@@ -151,9 +167,11 @@ pub(crate) fn check_claims(
     if info.issuer() != config.issuer {
         return Err(InvalidTokenReason::WrongIssuer);
     }
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
+    // A clock set before 1970 fails closed.
+    let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) else {
+        return Err(InvalidTokenReason::Expired);
+    };
+    let now = now.as_secs_f64();
     let leeway = config.leeway_secs;
     // RFC 7519 §4.1.4: the token must not be accepted on or after `exp`.
     if now >= info.expires_at() as f64 + leeway {

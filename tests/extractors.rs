@@ -759,3 +759,36 @@ fn rejection_accessors() {
     assert_eq!(unavailable.www_authenticate(), None);
     assert_eq!(unavailable.retry_after_secs(), Some(2));
 }
+
+#[tokio::test]
+async fn a_header_replaced_by_a_middleware_is_verified_afresh() {
+    use axum::extract::{FromRequestParts, Request, State};
+    use axum::middleware::{Next, from_fn_with_state};
+
+    let issuer = TestIssuer::start().await;
+    let logto = issuer.state_builder(API).build().unwrap();
+    let second = issuer.token().sub("second").audience(API).sign();
+    let second_header = bearer(&second);
+    let swap = move |State(logto): State<LogtoState>, request: Request, next: Next| {
+        let second_header = second_header.clone();
+        async move {
+            let (mut parts, body) = request.into_parts();
+            let first = Auth::from_request_parts(&mut parts, &logto).await.unwrap();
+            assert_eq!(first.sub(), "first");
+            parts
+                .headers
+                .insert("authorization", second_header.parse().unwrap());
+            next.run(Request::from_parts(parts, body)).await
+        }
+    };
+    let app = Router::new()
+        .route(
+            "/me",
+            get(|auth: Auth| async move { auth.sub().to_owned() }),
+        )
+        .layer(from_fn_with_state(logto.clone(), swap))
+        .with_state(logto);
+    let first = issuer.token().sub("first").audience(API).sign();
+    let a = call(&app, "/me", &[("authorization", &bearer(&first))]).await;
+    assert_eq!((a.status, a.body.as_str()), (StatusCode::OK, "second"));
+}

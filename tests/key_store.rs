@@ -268,7 +268,7 @@ async fn refresh_failure_keeps_old_keys(
     let issuer = TestIssuer::start().await;
     let state = issuer
         .state_builder(API)
-        .unknown_kid_cooldown(Duration::ZERO)
+        .unknown_kid_cooldown(Duration::from_millis(1))
         .fetch_timeout(Duration::from_millis(300))
         .build()
         .unwrap();
@@ -417,4 +417,101 @@ async fn plain_http_elsewhere_is_refused_at_build() {
         err.to_string(),
         "the endpoint uses plain http to a host that is not loopback; use https"
     );
+}
+
+#[tokio::test]
+async fn a_users_client_that_follows_redirects_elsewhere_is_still_refused() {
+    let issuer = TestIssuer::start().await;
+    let elsewhere = issuer.jwks_uri().replace("127.0.0.1", "localhost");
+    let uri = redirector(elsewhere).await;
+    // reqwest's default policy follows redirects to any host.
+    let state = issuer
+        .state_builder(API)
+        .jwks_uri(uri)
+        .http_client(reqwest::Client::new())
+        .build()
+        .unwrap();
+    assert_eq!(state.preload().await.unwrap_err(), KeyFetchError::Transport);
+    // The issuer was reached (through the redirect), but its answer was not used.
+    assert_eq!(issuer.jwks_requests(), 1);
+    let token = issuer.token().audience(API).sign();
+    assert_eq!(
+        state.validate(&token).await.unwrap_err(),
+        AuthError::KeysUnavailable
+    );
+}
+
+#[tokio::test]
+async fn a_cancelled_request_does_not_cancel_its_fetch() {
+    let issuer = TestIssuer::start().await;
+    let state = issuer
+        .state_builder(API)
+        .retry_interval(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    issuer.set_delay(Duration::from_millis(300));
+    let token = issuer.token().audience(API).sign();
+    // The first request gives up (as under a timeout layer) while the fetch is in flight.
+    let gave_up = tokio::time::timeout(Duration::from_millis(50), state.validate(&token)).await;
+    assert!(gave_up.is_err());
+    // The fetch finished anyway; with a one-hour retry interval, a fetch cancelled half-way
+    // would have left the state without keys for an hour.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(state.validate(&token).await.is_ok());
+    assert_eq!(issuer.jwks_requests(), 1);
+}
+
+#[test]
+fn the_timer_restarts_in_a_new_runtime() {
+    let issuer_runtime = tokio::runtime::Runtime::new().unwrap();
+    let issuer = issuer_runtime.block_on(TestIssuer::start());
+    let state = issuer
+        .state_builder(API)
+        .refresh_interval(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    // A first runtime loads the keys (and starts the refresh task), then shuts down.
+    let first = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    first.block_on(state.preload()).unwrap();
+    drop(first);
+    let after_first = issuer.jwks_requests();
+    // The state is used from a second runtime: its refresh task runs there.
+    let second = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    second.block_on(async {
+        state
+            .validate(&issuer.token().audience(API).sign())
+            .await
+            .unwrap();
+        // A cached key needs no fetch, so the timer is started explicitly by a preload.
+        state.preload().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(450)).await;
+    });
+    assert!(
+        issuer.jwks_requests() >= after_first + 3,
+        "{} -> {}",
+        after_first,
+        issuer.jwks_requests()
+    );
+}
+
+#[tokio::test]
+async fn a_garbage_signature_with_a_random_kid_causes_no_fetch() {
+    let (issuer, state) = setup().await;
+    state.preload().await.unwrap();
+    let token = issuer.token().audience(API).kid("random").sign();
+    let (input, _) = token.rsplit_once('.').unwrap();
+    for signature in ["AAAA", "AAAAAAAAAAAAAAAAAAAAAA", &"A".repeat(200)] {
+        let forged = format!("{input}.{signature}");
+        assert_eq!(
+            state.validate(&forged).await.unwrap_err(),
+            invalid(R::BadSignature)
+        );
+    }
+    assert_eq!(issuer.jwks_requests(), 1);
 }

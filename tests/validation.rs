@@ -452,7 +452,8 @@ async fn hs256_signed_with_the_public_key_never_verifies() {
 
 #[tokio::test]
 async fn the_key_fixes_the_algorithm() {
-    // ES256 header against the ES384 key.
+    // ES256 header on an ES384 signature: 96 bytes cannot be an ES256 signature, which is
+    // seen before any key lookup.
     let (issuer, state) = setup().await;
     let token = issuer
         .token()
@@ -461,7 +462,7 @@ async fn the_key_fixes_the_algorithm() {
         .sign();
     assert_eq!(
         state.validate(&token).await.unwrap_err(),
-        invalid(R::AlgorithmMismatch)
+        invalid(R::BadSignature)
     );
     // A real ES256 signature under the kid of the ES384 key.
     let p256 = issuer.publish_key(KeyAlgorithm::Es256);
@@ -485,7 +486,17 @@ async fn the_key_fixes_the_algorithm() {
             .await
             .is_ok()
     );
-    for alg in ["PS256", "RS384", "RS512", "PS512", "ES384"] {
+    // An RSA signature under an ES384 header has the wrong length for ES384.
+    let token = rsa
+        .token()
+        .audience(API)
+        .header("alg", json!("ES384"))
+        .sign();
+    assert_eq!(
+        rsa_state.validate(&token).await.unwrap_err(),
+        invalid(R::BadSignature)
+    );
+    for alg in ["PS256", "RS384", "RS512", "PS512"] {
         let token = rsa.token().audience(API).header("alg", json!(alg)).sign();
         assert_eq!(
             rsa_state.validate(&token).await.unwrap_err(),

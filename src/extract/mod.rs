@@ -62,9 +62,12 @@ pub(crate) fn bearer_token(parts: &Parts) -> Result<&str, AuthError> {
 }
 
 /// The verified (signature-checked, typed) token of this request, cached in its extensions.
+/// It holds the token it was made from: if a middleware replaces the `Authorization` header
+/// between two extractors, the new token is verified afresh.
 #[derive(Clone)]
 struct Verified {
-    state_id: usize,
+    state_id: u64,
+    token: Box<str>,
     result: Result<AuthInfo, AuthError>,
 }
 
@@ -74,18 +77,23 @@ pub(crate) async fn authenticate(
     state: &LogtoState,
     audience: AudienceRule,
 ) -> Result<AuthInfo, AuthError> {
+    // The header is read every time, so that every extractor sees duplicate credentials (400)
+    // and a header replaced by a middleware.
+    let token = bearer_token(parts)?;
     let cached = parts
         .extensions
         .get::<Verified>()
-        .filter(|v| v.state_id == state.id())
+        .filter(|v| v.state_id == state.id() && *v.token == *token)
         .map(|v| v.result.clone());
     let info = match cached {
         Some(result) => result?,
         None => {
-            let token = bearer_token(parts)?;
-            let result = state.verify_token(token).await;
+            let token: Box<str> = token.into();
+            let result = state.verify_token(&token).await;
+            let state_id = state.id();
             parts.extensions.insert(Verified {
-                state_id: state.id(),
+                state_id,
+                token,
                 result: result.clone(),
             });
             result?

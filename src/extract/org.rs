@@ -18,6 +18,7 @@ use crate::validate::AudienceRule;
 /// Where a request names the organization it targets; the `O` of [`OrgToken`] and
 /// [`OrgApiToken`].
 ///
+/// `S` is the router's state, so a source can look things up (a database pool, a cache).
 /// Implement it for your own source (a subdomain, a cookie, a lookup):
 ///
 /// ```
@@ -27,8 +28,8 @@ use crate::validate::AudienceRule;
 /// /// The organization is the first label of the host name: `acme.example.com`.
 /// struct OrgFromSubdomain;
 ///
-/// impl OrganizationSource for OrgFromSubdomain {
-///     async fn organization_id(parts: &mut Parts) -> Result<Option<String>, AuthError> {
+/// impl<S: Send + Sync> OrganizationSource<S> for OrgFromSubdomain {
+///     async fn organization_id(parts: &mut Parts, _: &S) -> Result<Option<String>, AuthError> {
 ///         let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok());
 ///         match host.and_then(|h| h.split('.').next()).filter(|s| !s.is_empty()) {
 ///             Some(label) => Ok(Some(label.to_owned())),
@@ -37,7 +38,7 @@ use crate::validate::AudienceRule;
 ///     }
 /// }
 /// ```
-pub trait OrganizationSource: Send + Sync + 'static {
+pub trait OrganizationSource<S>: Send + Sync + 'static {
     /// The organization id the request targets, or `None` to accept the token's own
     /// organization without a request-side check (as [`AnyOrg`] does).
     ///
@@ -45,6 +46,7 @@ pub trait OrganizationSource: Send + Sync + 'static {
     /// does not.
     fn organization_id(
         parts: &mut Parts,
+        state: &S,
     ) -> impl Future<Output = Result<Option<String>, AuthError>> + Send;
 }
 
@@ -95,8 +97,8 @@ impl ParamName for OrganizationIdHeader {
 #[derive(Debug, Clone, Copy)]
 pub struct OrgFromPath<N = OrgIdParam>(PhantomData<fn() -> N>);
 
-impl<N: ParamName> OrganizationSource for OrgFromPath<N> {
-    async fn organization_id(parts: &mut Parts) -> Result<Option<String>, AuthError> {
+impl<N: ParamName, S: Send + Sync> OrganizationSource<S> for OrgFromPath<N> {
+    async fn organization_id(parts: &mut Parts, _: &S) -> Result<Option<String>, AuthError> {
         let params = RawPathParams::from_request_parts(parts, &()).await.ok();
         let value = params.as_ref().and_then(|params| {
             params
@@ -123,8 +125,8 @@ impl<N: ParamName> OrganizationSource for OrgFromPath<N> {
 #[derive(Debug, Clone, Copy)]
 pub struct OrgFromHeader<N = OrganizationIdHeader>(PhantomData<fn() -> N>);
 
-impl<N: ParamName> OrganizationSource for OrgFromHeader<N> {
-    async fn organization_id(parts: &mut Parts) -> Result<Option<String>, AuthError> {
+impl<N: ParamName, S: Send + Sync> OrganizationSource<S> for OrgFromHeader<N> {
+    async fn organization_id(parts: &mut Parts, _: &S) -> Result<Option<String>, AuthError> {
         let mut values = parts.headers.get_all(N::NAME).iter();
         match (values.next().and_then(|v| v.to_str().ok()), values.next()) {
             (Some(id), None) if !id.trim().is_empty() => Ok(Some(id.trim().to_owned())),
@@ -134,12 +136,13 @@ impl<N: ParamName> OrganizationSource for OrgFromHeader<N> {
 }
 
 /// No request-side check: any organization the token is for; read it with
-/// `organization_id()`.
+/// `organization_id()`. (Logto puts one organization in an organization token's audience;
+/// should a token carry several, the first is the one reported.)
 #[derive(Debug, Clone, Copy)]
 pub struct AnyOrg;
 
-impl OrganizationSource for AnyOrg {
-    async fn organization_id(_: &mut Parts) -> Result<Option<String>, AuthError> {
+impl<S: Send + Sync> OrganizationSource<S> for AnyOrg {
+    async fn organization_id(_: &mut Parts, _: &S) -> Result<Option<String>, AuthError> {
         Ok(None)
     }
 }
@@ -193,7 +196,7 @@ macro_rules! organization_extractor_common {
         where
             LogtoState: FromRef<St>,
             St: Send + Sync,
-            O: OrganizationSource,
+            O: OrganizationSource<St>,
             S: ScopeSet,
         {
             type Rejection = AuthRejection;
@@ -203,7 +206,7 @@ macro_rules! organization_extractor_common {
                 state: &St,
             ) -> Result<Self, Self::Rejection> {
                 let logto = LogtoState::from_ref(state);
-                Self::extract(parts, &logto)
+                Self::extract(parts, &logto, state)
                     .await
                     .map_err(|error| logto.reject(error))
             }
@@ -213,7 +216,7 @@ macro_rules! organization_extractor_common {
         where
             LogtoState: FromRef<St>,
             St: Send + Sync,
-            O: OrganizationSource,
+            O: OrganizationSource<St>,
             S: ScopeSet,
         {
             type Rejection = AuthRejection;
@@ -271,10 +274,17 @@ pub struct OrgToken<O, S = ()> {
 
 organization_extractor_common!(OrgToken);
 
-impl<O: OrganizationSource, S: ScopeSet> OrgToken<O, S> {
-    async fn extract(parts: &mut Parts, logto: &LogtoState) -> Result<Self, AuthError> {
+impl<O, S: ScopeSet> OrgToken<O, S> {
+    async fn extract<St>(
+        parts: &mut Parts,
+        logto: &LogtoState,
+        state: &St,
+    ) -> Result<Self, AuthError>
+    where
+        O: OrganizationSource<St>,
+    {
         let info = authenticate(parts, logto, AudienceRule::Organization).await?;
-        let organization_id = match O::organization_id(parts).await? {
+        let organization_id = match O::organization_id(parts, state).await? {
             Some(wanted) if info.has_organization_audience(&wanted) => wanted,
             Some(_) => {
                 return Err(AuthError::WrongOrganization {
@@ -333,15 +343,22 @@ pub struct OrgApiToken<O, S = ()> {
 
 organization_extractor_common!(OrgApiToken);
 
-impl<O: OrganizationSource, S: ScopeSet> OrgApiToken<O, S> {
-    async fn extract(parts: &mut Parts, logto: &LogtoState) -> Result<Self, AuthError> {
+impl<O, S: ScopeSet> OrgApiToken<O, S> {
+    async fn extract<St>(
+        parts: &mut Parts,
+        logto: &LogtoState,
+        state: &St,
+    ) -> Result<Self, AuthError>
+    where
+        O: OrganizationSource<St>,
+    {
         let info = authenticate(parts, logto, AudienceRule::Resource).await?;
         let Some(claimed) = info.organization_id().map(str::to_owned) else {
             return Err(AuthError::WrongOrganization {
                 required: S::required(),
             });
         };
-        if let Some(wanted) = O::organization_id(parts).await?
+        if let Some(wanted) = O::organization_id(parts, state).await?
             && wanted != claimed
         {
             return Err(AuthError::WrongOrganization {

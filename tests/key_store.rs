@@ -135,20 +135,34 @@ async fn random_kids_inside_the_cooldown_cause_no_fetch() {
     let issuer = TestIssuer::start().await;
     let state = issuer
         .state_builder(API)
-        .unknown_kid_cooldown(Duration::from_millis(500))
+        .unknown_kid_cooldown(Duration::from_secs(2))
         .build()
         .unwrap();
     state.preload().await.unwrap();
     assert_eq!(issuer.jwks_requests(), 1);
+    // Minted first, so that the flood fits well inside the cooldown on a slow machine.
+    let flood: Vec<String> = (0..200)
+        .map(|i| {
+            issuer
+                .token()
+                .audience(API)
+                .kid(&format!("random-{i}"))
+                .sign()
+        })
+        .collect();
+    let again: Vec<String> = (0..50)
+        .map(|i| {
+            issuer
+                .token()
+                .audience(API)
+                .kid(&format!("again-{i}"))
+                .sign()
+        })
+        .collect();
     // The first unknown kid refetches once; the flood after it, inside the cooldown, never.
-    for i in 0..200 {
-        let token = issuer
-            .token()
-            .audience(API)
-            .kid(&format!("random-{i}"))
-            .sign();
+    for token in &flood {
         assert_eq!(
-            state.validate(&token).await.unwrap_err(),
+            state.validate(token).await.unwrap_err(),
             invalid(R::UnknownKey)
         );
     }
@@ -161,15 +175,10 @@ async fn random_kids_inside_the_cooldown_cause_no_fetch() {
             .is_ok()
     );
     // Once the cooldown is over, an unknown kid may fetch again, once.
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    for i in 0..50 {
-        let token = issuer
-            .token()
-            .audience(API)
-            .kid(&format!("again-{i}"))
-            .sign();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    for token in &again {
         assert_eq!(
-            state.validate(&token).await.unwrap_err(),
+            state.validate(token).await.unwrap_err(),
             invalid(R::UnknownKey)
         );
     }
@@ -181,7 +190,7 @@ async fn a_new_key_inside_the_cooldown_waits_for_it() {
     let issuer = TestIssuer::start().await;
     let state = issuer
         .state_builder(API)
-        .unknown_kid_cooldown(Duration::from_millis(300))
+        .unknown_kid_cooldown(Duration::from_secs(2))
         .build()
         .unwrap();
     state.preload().await.unwrap();
@@ -200,7 +209,7 @@ async fn a_new_key_inside_the_cooldown_waits_for_it() {
         invalid(R::UnknownKey)
     );
     assert_eq!(issuer.jwks_requests(), 2);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
     assert!(state.validate(&token).await.is_ok());
     assert_eq!(issuer.jwks_requests(), 3);
 }
@@ -345,6 +354,19 @@ async fn ec_to_rsa_switch_without_restart() {
     );
 }
 
+/// Waits (polling, at most 10 s) until the issuer has served `n` JWKS requests.
+async fn wait_for_jwks_requests(issuer: &TestIssuer, n: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while issuer.jwks_requests() < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of {n} JWKS requests",
+            issuer.jwks_requests()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn the_timer_refreshes_without_requests() {
     let issuer = TestIssuer::start().await;
@@ -356,14 +378,14 @@ async fn the_timer_refreshes_without_requests() {
         .unwrap();
     state.preload().await.unwrap();
     let kid = issuer.rotate(KeyAlgorithm::Rs256);
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    assert!(issuer.jwks_requests() >= 3, "{}", issuer.jwks_requests());
+    wait_for_jwks_requests(&issuer, 2).await;
     // The cooldown forbids on-demand fetches; the new key is known from the timer alone.
     let token = issuer.token().audience(API).signed_by(&kid).sign();
     assert!(state.validate(&token).await.is_ok());
     // A failing refresh on the timer keeps the keys.
     issuer.fail_next(1000);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = issuer.jwks_requests();
+    wait_for_jwks_requests(&issuer, before + 2).await;
     assert!(state.validate(&token).await.is_ok());
 }
 
@@ -454,9 +476,9 @@ async fn a_cancelled_request_does_not_cancel_its_fetch() {
     // The first request gives up (as under a timeout layer) while the fetch is in flight.
     let gave_up = tokio::time::timeout(Duration::from_millis(50), state.validate(&token)).await;
     assert!(gave_up.is_err());
-    // The fetch finished anyway; with a one-hour retry interval, a fetch cancelled half-way
-    // would have left the state without keys for an hour.
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // The fetch goes on in its own task; this request waits for it and gets the keys. Had the
+    // fetch been cancelled with the first request, the one-hour retry interval would leave
+    // the state without keys for an hour.
     assert!(state.validate(&token).await.is_ok());
     assert_eq!(issuer.jwks_requests(), 1);
 }
@@ -490,14 +512,9 @@ fn the_timer_restarts_in_a_new_runtime() {
             .unwrap();
         // A cached key needs no fetch, so the timer is started explicitly by a preload.
         state.preload().await.unwrap();
-        tokio::time::sleep(Duration::from_millis(450)).await;
+        // The preload, then at least two ticks of the timer in this runtime.
+        wait_for_jwks_requests(&issuer, after_first + 3).await;
     });
-    assert!(
-        issuer.jwks_requests() >= after_first + 3,
-        "{} -> {}",
-        after_first,
-        issuer.jwks_requests()
-    );
 }
 
 #[tokio::test]

@@ -76,6 +76,17 @@ impl fmt::Display for KeyFetchError {
 
 impl std::error::Error for KeyFetchError {}
 
+impl KeyFetchError {
+    /// A timeout, or any other transport failure.
+    fn from_reqwest(error: &reqwest::Error) -> Self {
+        if error.is_timeout() {
+            Self::Timeout
+        } else {
+            Self::Transport
+        }
+    }
+}
+
 /// One verification key, with the one algorithm it is used with.
 pub(crate) struct VerifyingKey {
     pub(crate) kid: Option<String>,
@@ -469,8 +480,9 @@ impl KeyStore {
     }
 }
 
-/// Locks a std mutex, ignoring poisoning: `FetchTimes` is plain data, always consistent.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// Locks a std mutex, ignoring poisoning: used only for plain data that every writer leaves
+/// consistent (fetch times here, the test issuer's keys and faults).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -566,11 +578,7 @@ impl Inner {
                 .await
                 .map_err(|error| {
                     tracing::debug!(%url, %error, "key fetch request failed");
-                    if error.is_timeout() {
-                        KeyFetchError::Timeout
-                    } else {
-                        KeyFetchError::Transport
-                    }
+                    KeyFetchError::from_reqwest(&error)
                 })?;
             // A client supplied by the user follows its own redirect policy: whatever it
             // followed, the answer must come from the host asked, over https or loopback.
@@ -595,11 +603,7 @@ impl Inner {
             let mut body = Vec::new();
             while let Some(chunk) = response.chunk().await.map_err(|error| {
                 tracing::debug!(%url, %error, "key fetch body failed");
-                if error.is_timeout() {
-                    KeyFetchError::Timeout
-                } else {
-                    KeyFetchError::Transport
-                }
+                KeyFetchError::from_reqwest(&error)
             })? {
                 if body.len() + chunk.len() > max {
                     return Err(KeyFetchError::TooLarge);

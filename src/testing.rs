@@ -32,7 +32,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::encoding::AsDer as _;
@@ -56,7 +56,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::LogtoStateBuilder;
 use crate::crypto::provider;
-use crate::jwks::alg_name;
+use crate::jwks::{alg_name, lock};
 use crate::state::LogtoState;
 
 /// The kind of signing key a [`TestIssuer`] generates.
@@ -214,11 +214,6 @@ struct Shared {
     faults: Mutex<Faults>,
     jwks_requests: AtomicUsize,
     discovery_requests: AtomicUsize,
-}
-
-/// Locks a mutex, ignoring poisoning: the data is plain configuration that stays consistent.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 struct Server {

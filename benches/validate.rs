@@ -74,22 +74,22 @@ fn bench(c: &mut Criterion) {
             verifier
                 .verify(black_box(input.as_bytes()), &signature)
                 .unwrap();
-        })
+        });
     });
     group.bench_function("LogtoState::validate", |b| {
         b.to_async(&rt)
-            .iter(|| async { state.validate(black_box(&token)).await.unwrap() })
+            .iter(|| async { state.validate(black_box(&token)).await.unwrap() });
     });
     group.bench_function("router, no auth", |b| {
         b.to_async(&rt)
-            .iter(|| async { app.clone().oneshot(request("/open")).await.unwrap() })
+            .iter(|| async { app.clone().oneshot(request("/open")).await.unwrap() });
     });
     group.bench_function("router, RequireScopes", |b| {
         b.to_async(&rt).iter(|| async {
             let response = app.clone().oneshot(request("/docs")).await.unwrap();
             assert!(response.status().is_success());
             response
-        })
+        });
     });
     group.finish();
     drop(issuer);

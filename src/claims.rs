@@ -7,8 +7,6 @@ use serde::de::DeserializeOwned;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::error::InvalidTokenReason;
-
 /// The prefix of Logto's organization audiences: `urn:logto:organization:<id>`.
 pub(crate) const ORGANIZATION_AUDIENCE_PREFIX: &str = "urn:logto:organization:";
 
@@ -109,19 +107,19 @@ impl std::error::Error for ClaimTypeError {}
 #[derive(Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthInfo {
-    sub: String,
-    client_id: Option<String>,
-    organization_id: Option<String>,
-    scopes: Scopes,
-    audience: Vec<String>,
-    issuer: String,
-    jti: Option<String>,
-    issued_at: Option<i64>,
-    expires_at: i64,
+    pub(crate) sub: String,
+    pub(crate) client_id: Option<String>,
+    pub(crate) organization_id: Option<String>,
+    pub(crate) scopes: Scopes,
+    pub(crate) audience: Vec<String>,
+    pub(crate) issuer: String,
+    pub(crate) jti: Option<String>,
+    pub(crate) issued_at: Option<i64>,
+    pub(crate) expires_at: i64,
     #[serde(skip)]
     pub(crate) not_before: Option<i64>,
     #[serde(skip)]
-    claims: Arc<Map<String, Value>>,
+    pub(crate) claims: Arc<Map<String, Value>>,
 }
 
 impl fmt::Debug for AuthInfo {
@@ -141,70 +139,6 @@ impl fmt::Debug for AuthInfo {
 }
 
 impl AuthInfo {
-    /// Builds the typed view of a payload. Registered claims of the wrong JSON type are a
-    /// rejection, never "absent".
-    pub(crate) fn from_claims(claims: Map<String, Value>) -> Result<Self, InvalidTokenReason> {
-        const BAD: InvalidTokenReason = InvalidTokenReason::InvalidClaims;
-        fn string(
-            claims: &Map<String, Value>,
-            name: &str,
-        ) -> Result<Option<String>, InvalidTokenReason> {
-            match claims.get(name) {
-                None => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(_) => Err(BAD),
-            }
-        }
-        fn numeric_date(
-            claims: &Map<String, Value>,
-            name: &str,
-        ) -> Result<Option<i64>, InvalidTokenReason> {
-            match claims.get(name) {
-                None => Ok(None),
-                // NumericDate may have a fraction (RFC 7519 §2); whole seconds are enough.
-                Some(Value::Number(n)) => n
-                    .as_i64()
-                    .or_else(|| {
-                        n.as_f64()
-                            .filter(|f| f.is_finite())
-                            .map(|f| f.floor() as i64)
-                    })
-                    .map(Some)
-                    .ok_or(BAD),
-                Some(_) => Err(BAD),
-            }
-        }
-        let audience = match claims.get("aud") {
-            None => None,
-            Some(Value::String(s)) => Some(vec![s.clone()]),
-            Some(Value::Array(items)) => Some(
-                items
-                    .iter()
-                    .map(|v| v.as_str().map(str::to_owned).ok_or(BAD))
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-            Some(_) => return Err(BAD),
-        };
-        let scopes = match claims.get("scope") {
-            None => Scopes::default(),
-            Some(Value::String(s)) => Scopes::parse(s),
-            Some(_) => return Err(BAD),
-        };
-        Ok(Self {
-            issuer: string(&claims, "iss")?.ok_or(BAD)?,
-            sub: string(&claims, "sub")?.ok_or(BAD)?,
-            expires_at: numeric_date(&claims, "exp")?.ok_or(BAD)?,
-            audience: audience.ok_or(BAD)?,
-            client_id: string(&claims, "client_id")?,
-            organization_id: string(&claims, "organization_id")?,
-            jti: string(&claims, "jti")?,
-            issued_at: numeric_date(&claims, "iat")?,
-            not_before: numeric_date(&claims, "nbf")?,
-            scopes,
-            claims: Arc::new(claims),
-        })
-    }
-
     /// The subject: the user id, or for machine-to-machine tokens the application id.
     pub fn sub(&self) -> &str {
         &self.sub
@@ -248,7 +182,7 @@ impl AuthInfo {
     }
 
     /// The audiences (`aud` as a list, also when the token carries a single string).
-    pub fn audience(&self) -> &[String] {
+    pub fn audiences(&self) -> &[String] {
         &self.audience
     }
 
@@ -289,116 +223,5 @@ impl AuthInfo {
             None => Ok(None),
             Some(value) => T::deserialize(value).map(Some).map_err(|_| ClaimTypeError),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn claims(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            _ => unreachable!("test input is an object"),
-        }
-    }
-
-    fn base() -> Value {
-        json!({"iss": "https://t/oidc", "sub": "u1", "exp": 2000000000, "aud": "https://api",
-               "client_id": "app", "scope": "a b a", "jti": "j", "iat": 1700000000.5})
-    }
-
-    #[test]
-    fn parses_logto_claims() {
-        let info = AuthInfo::from_claims(claims(base())).unwrap();
-        assert_eq!(info.sub(), "u1");
-        assert_eq!(info.client_id(), Some("app"));
-        assert_eq!(info.audience(), ["https://api"]);
-        assert_eq!(info.scopes().iter().collect::<Vec<_>>(), ["a", "b"]);
-        assert_eq!(info.issued_at(), Some(1700000000));
-        assert_eq!(info.expires_at(), 2000000000);
-        assert!(!info.is_machine_to_machine());
-        let json = serde_json::to_value(&info).unwrap();
-        assert_eq!(
-            json,
-            json!({"sub": "u1", "clientId": "app", "organizationId": null, "scopes": ["a", "b"],
-                   "audience": ["https://api"], "issuer": "https://t/oidc", "jti": "j",
-                   "issuedAt": 1700000000, "expiresAt": 2000000000})
-        );
-    }
-
-    #[test]
-    fn wrong_types_are_rejections_not_absent() {
-        for (name, value) in [
-            ("exp", json!("2000000000")),
-            ("scope", json!(["a", "b"])),
-            ("aud", json!(["x", 1])),
-            ("aud", json!(7)),
-            ("iss", json!(null)),
-            ("sub", json!(1)),
-            ("client_id", json!(1)),
-            ("organization_id", json!(["o"])),
-            ("iat", json!("now")),
-            ("nbf", json!(true)),
-            ("jti", json!({})),
-        ] {
-            let mut c = claims(base());
-            c.insert(name.to_owned(), value);
-            assert_eq!(
-                AuthInfo::from_claims(c).unwrap_err(),
-                InvalidTokenReason::InvalidClaims,
-                "{name}"
-            );
-        }
-        for required in ["iss", "sub", "exp", "aud"] {
-            let mut c = claims(base());
-            c.remove(required);
-            assert_eq!(
-                AuthInfo::from_claims(c).unwrap_err(),
-                InvalidTokenReason::InvalidClaims,
-                "{required}"
-            );
-        }
-    }
-
-    #[test]
-    fn scope_missing_or_empty_means_none() {
-        let mut c = claims(base());
-        c.remove("scope");
-        assert!(AuthInfo::from_claims(c).unwrap().scopes().is_empty());
-        let mut c = claims(base());
-        c.insert("scope".into(), json!(""));
-        assert!(AuthInfo::from_claims(c).unwrap().scopes().is_empty());
-    }
-
-    #[test]
-    fn organization_helpers() {
-        let mut c = claims(base());
-        c.insert(
-            "aud".into(),
-            json!(["urn:logto:organization:o1", "https://api"]),
-        );
-        c.insert("organization_id".into(), json!("o2"));
-        c.insert("sub".into(), json!("app"));
-        let info = AuthInfo::from_claims(c).unwrap();
-        assert_eq!(info.audience_organization_id(), Some("o1"));
-        assert!(info.has_organization_audience("o1"));
-        assert!(!info.has_organization_audience("o2"));
-        assert_eq!(info.organization_id(), Some("o2"));
-        assert!(info.is_machine_to_machine());
-    }
-
-    #[test]
-    fn typed_custom_claims() {
-        let mut c = claims(base());
-        c.insert("roles".into(), json!(["admin"]));
-        let info = AuthInfo::from_claims(c).unwrap();
-        assert_eq!(
-            info.claim::<Vec<String>>("roles"),
-            Ok(Some(vec!["admin".to_owned()]))
-        );
-        assert_eq!(info.claim::<u32>("roles"), Err(ClaimTypeError));
-        assert_eq!(info.claim::<u32>("absent"), Ok(None));
     }
 }

@@ -1,9 +1,11 @@
-//! Why a request was refused: [`AuthError`] and [`InvalidTokenReason`].
+//! Why a request was refused: [`AuthError`], the core's answer mapped to HTTP meanings.
 
 use std::borrow::Cow;
 use std::fmt;
 
 use http::StatusCode;
+
+use crate::token::{InvalidTokenReason, TokenError};
 
 /// Why a token (or a request that should carry one) was refused.
 ///
@@ -67,67 +69,6 @@ pub enum AuthError {
     KeysUnavailable,
 }
 
-/// Which validation rule an [`AuthError::InvalidToken`] failed.
-///
-/// The list follows the order in which the rules run (cheapest first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum InvalidTokenReason {
-    /// Longer than the configured maximum (default 8 KiB).
-    TooLarge,
-    /// Not a compact JWS of three base64url segments, not RFC 6750 `b64token`, or a header or
-    /// payload that is not a JSON object.
-    Malformed,
-    /// The JOSE header's `typ` is missing or is not `at+jwt` / `application/at+jwt` (RFC 9068).
-    UnsupportedType,
-    /// The JOSE header carries `crit`, which this crate does not understand.
-    CriticalHeader,
-    /// No key of the issuer's JWK set has the token's `kid` (or, without a `kid`, not exactly
-    /// one key fits).
-    UnknownKey,
-    /// The header's `alg` does not fit the key (for instance `none`, `HS256`, or `ES256`
-    /// against a P-384 key).
-    AlgorithmMismatch,
-    /// The signature does not verify.
-    BadSignature,
-    /// A registered claim is missing (`iss`, `exp`, `aud`, `sub`) or has the wrong JSON type.
-    InvalidClaims,
-    /// `iss` is not the tenant's issuer.
-    WrongIssuer,
-    /// `exp` is in the past (beyond the leeway).
-    Expired,
-    /// `nbf` is in the future (beyond the leeway).
-    NotYetValid,
-    /// `iat` is in the future (beyond the leeway).
-    IssuedInFuture,
-    /// `aud` does not contain this API's resource indicator (or, for organization extractors,
-    /// any `urn:logto:organization:<id>`).
-    WrongAudience,
-}
-
-impl InvalidTokenReason {
-    /// The fixed description sent in `error_description`.
-    pub const fn description(self) -> &'static str {
-        match self {
-            Self::TooLarge => "the access token is too large",
-            Self::Malformed => "the access token is malformed",
-            Self::UnsupportedType => "the access token type is not at+jwt",
-            Self::CriticalHeader => "the access token has an unsupported critical header",
-            Self::UnknownKey => "the access token is signed with an unknown key",
-            Self::AlgorithmMismatch => "the access token algorithm does not fit the signing key",
-            Self::BadSignature => "the access token signature is invalid",
-            Self::InvalidClaims => {
-                "the access token lacks a required claim or has a claim of the wrong type"
-            }
-            Self::WrongIssuer => "the access token was issued by another issuer",
-            Self::Expired => "the access token has expired",
-            Self::NotYetValid => "the access token is not valid yet",
-            Self::IssuedInFuture => "the access token was issued in the future",
-            Self::WrongAudience => "the access token is not intended for this resource",
-        }
-    }
-}
-
 impl AuthError {
     /// The HTTP status this error answers with (see the table on [`AuthError`]).
     pub const fn status(&self) -> StatusCode {
@@ -189,6 +130,23 @@ impl From<InvalidTokenReason> for AuthError {
     }
 }
 
+impl AuthError {
+    /// The core's refusal, for a route that needs the scopes `required` (empty for none).
+    pub(crate) fn from_token(error: TokenError, required: Cow<'static, str>) -> Self {
+        match error {
+            TokenError::Invalid(reason) => Self::InvalidToken(reason),
+            TokenError::WrongOrganization => Self::WrongOrganization { required },
+            TokenError::KeysUnavailable => Self::KeysUnavailable,
+        }
+    }
+}
+
+impl From<TokenError> for AuthError {
+    fn from(error: TokenError) -> Self {
+        Self::from_token(error, Cow::Borrowed(""))
+    }
+}
+
 impl fmt::Display for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.description())
@@ -201,21 +159,7 @@ impl std::error::Error for AuthError {}
 mod tests {
     use super::*;
 
-    const ALL_REASONS: [InvalidTokenReason; 13] = [
-        InvalidTokenReason::TooLarge,
-        InvalidTokenReason::Malformed,
-        InvalidTokenReason::UnsupportedType,
-        InvalidTokenReason::CriticalHeader,
-        InvalidTokenReason::UnknownKey,
-        InvalidTokenReason::AlgorithmMismatch,
-        InvalidTokenReason::BadSignature,
-        InvalidTokenReason::InvalidClaims,
-        InvalidTokenReason::WrongIssuer,
-        InvalidTokenReason::Expired,
-        InvalidTokenReason::NotYetValid,
-        InvalidTokenReason::IssuedInFuture,
-        InvalidTokenReason::WrongAudience,
-    ];
+    const ALL_REASONS: [InvalidTokenReason; 13] = InvalidTokenReason::ALL;
 
     #[test]
     fn descriptions_are_safe_in_a_quoted_string() {

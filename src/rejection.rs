@@ -9,6 +9,14 @@ use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
 
 use crate::error::AuthError;
+use crate::settings::DEFAULT_RETRY_INTERVAL;
+
+/// Whether `realm` can be quoted in a challenge as it is: no `"`, `\` or control character.
+pub(crate) fn is_quotable_realm(realm: &str) -> bool {
+    !realm
+        .chars()
+        .any(|c| c == '"' || c == '\\' || c.is_control())
+}
 
 /// A function that turns every rejection into your own response; set with
 /// [`LogtoStateBuilder::on_rejection`](crate::LogtoStateBuilder::on_rejection).
@@ -91,16 +99,14 @@ impl AuthRejection {
     pub fn new(error: AuthError, realm: impl Into<String>) -> Self {
         let realm = realm.into();
         assert!(
-            !realm
-                .chars()
-                .any(|c| c == '"' || c == '\\' || c.is_control()),
+            is_quotable_realm(&realm),
             "a realm must not contain a double quote, a backslash or a control character"
         );
         Self::with_context(
             error,
             Arc::new(RejectionContext {
                 realm,
-                retry_after: crate::config::DEFAULT_RETRY_INTERVAL,
+                retry_after: DEFAULT_RETRY_INTERVAL,
                 hook: None,
             }),
         )
@@ -144,6 +150,10 @@ impl AuthRejection {
 
     /// The `WWW-Authenticate` challenge, or `None` for the 503 (which has none).
     pub fn www_authenticate(&self) -> Option<String> {
+        self.challenge(true)
+    }
+
+    fn challenge(&self, with_scope: bool) -> Option<String> {
         if self.error == AuthError::KeysUnavailable {
             return None;
         }
@@ -156,6 +166,7 @@ impl AuthRejection {
         }
         if let AuthError::InsufficientScope { required, .. }
         | AuthError::WrongOrganization { required } = &self.error
+            && with_scope
             && !required.is_empty()
         {
             challenge.push_str(&format!(", scope=\"{required}\""));
@@ -190,13 +201,8 @@ impl AuthRejection {
             // The realm is checked at build time and scopes are RFC 6749 scope-tokens, so the
             // challenge is visible ASCII; a scope set written by hand could still break that,
             // and then the challenge goes out without its `scope`.
-            let value = HeaderValue::try_from(challenge).or_else(|_| {
-                HeaderValue::try_from(format!(
-                    "Bearer realm=\"{}\", error=\"insufficient_scope\", error_description=\"{}\"",
-                    self.context.realm,
-                    self.error.description()
-                ))
-            });
+            let value = HeaderValue::try_from(challenge)
+                .or_else(|_| HeaderValue::try_from(self.challenge(false).unwrap_or_default()));
             if let Ok(value) = value {
                 headers.insert(WWW_AUTHENTICATE, value);
             }

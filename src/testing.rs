@@ -29,6 +29,12 @@
 //! # }
 //! ```
 
+#![allow(
+    clippy::expect_used,
+    reason = "a test harness: it panics (as documented) only when the machine cannot bind a \
+              loopback port or generate a key, where a test has nothing better to do"
+)]
+
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -48,16 +54,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, EncodingKey};
+use jsonwebtoken::EncodingKey;
 use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::config::LogtoStateBuilder;
+use crate::claims::ORGANIZATION_AUDIENCE_PREFIX;
 use crate::crypto::provider;
-use crate::jwks::{alg_name, lock};
-use crate::state::LogtoState;
+use crate::keys::{Algorithm, lock};
+use crate::state::{LogtoState, LogtoStateBuilder};
 
 /// The kind of signing key a [`TestIssuer`] generates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -88,14 +94,14 @@ impl IssuerKey {
                 let (signing, alg, crv, size) = if kind == KeyAlgorithm::Es384 {
                     (
                         &ECDSA_P384_SHA384_FIXED_SIGNING,
-                        Algorithm::ES384,
+                        Algorithm::Es384,
                         "P-384",
                         48,
                     )
                 } else {
                     (
                         &ECDSA_P256_SHA256_FIXED_SIGNING,
-                        Algorithm::ES256,
+                        Algorithm::Es256,
                         "P-256",
                         32,
                     )
@@ -107,7 +113,7 @@ impl IssuerKey {
                 let (x, y) = point[1..].split_at(size);
                 Self {
                     jwk: json!({
-                        "kty": "EC", "crv": crv, "alg": alg_name(alg), "use": "sig", "kid": kid,
+                        "kty": "EC", "crv": crv, "alg": alg.name(), "use": "sig", "kid": kid,
                         "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y),
                     }),
                     kid,
@@ -126,7 +132,7 @@ impl IssuerKey {
                         "n": URL_SAFE_NO_PAD.encode(&public.n), "e": URL_SAFE_NO_PAD.encode(&public.e),
                     }),
                     kid,
-                    alg: Algorithm::RS256,
+                    alg: Algorithm::Rs256,
                     encoding: EncodingKey::from_rsa_der(pkcs1),
                 }
             }
@@ -134,7 +140,7 @@ impl IssuerKey {
     }
 
     fn sign(&self, signing_input: &str) -> String {
-        let signer = (provider().signer_factory)(&self.alg, &self.encoding)
+        let signer = (provider().signer_factory)(&self.alg.jwt(), &self.encoding)
             .expect("the key was generated for this algorithm");
         let signature = signer
             .try_sign(signing_input.as_bytes())
@@ -191,7 +197,7 @@ fn random_id() -> String {
 pub fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// The published keys and the one that signs.
@@ -324,7 +330,7 @@ impl TestIssuer {
         claims.insert("client_id".into(), json!("test-client"));
         claims.insert("iss".into(), json!(self.shared.issuer));
         let mut header = Map::new();
-        header.insert("alg".into(), json!(alg_name(signing.alg)));
+        header.insert("alg".into(), json!(signing.alg.name()));
         header.insert("typ".into(), json!("at+jwt"));
         header.insert("kid".into(), json!(signing.kid));
         TokenBuilder {
@@ -599,7 +605,7 @@ impl TokenBuilder<'_> {
     pub fn organization_audience(self, organization_id: &str) -> Self {
         self.claim(
             "aud",
-            json!(format!("urn:logto:organization:{organization_id}")),
+            json!(format!("{ORGANIZATION_AUDIENCE_PREFIX}{organization_id}")),
         )
     }
 
@@ -676,7 +682,7 @@ impl TokenBuilder<'_> {
             .unwrap_or_else(|| panic!("kid {kid} is not published"))
             .clone();
         self.header.insert("kid".into(), json!(key.kid));
-        self.header.insert("alg".into(), json!(alg_name(key.alg)));
+        self.header.insert("alg".into(), json!(key.alg.name()));
         self.key = key;
         self
     }

@@ -12,9 +12,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axum_logto::testing::TestIssuer;
-use common::{KillOnDrop, demo_binary, serve};
+use common::{KillOnDrop, demo_binary, fetch, serve};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[tokio::test]
 async fn the_route_table() {
@@ -23,7 +23,6 @@ async fn the_route_table() {
         issuer.state_builder(app::DEMO_AUDIENCE).build().unwrap(),
     ))
     .await;
-    let client = reqwest::Client::new();
     let api = app::DEMO_AUDIENCE;
     let user = |scopes: &[&str]| {
         issuer
@@ -128,38 +127,21 @@ async fn the_route_table() {
         ),
     ];
     for (method, path, token, status) in rows {
-        let mut request = client.request(method.clone(), format!("{base}{path}"));
-        if let Some(token) = &token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.unwrap();
-        assert_eq!(response.status().as_u16(), status, "{method} {path}");
+        let answer = fetch(&base, method.clone(), path, token.as_deref()).await;
+        assert_eq!(answer.status.as_u16(), status, "{method} {path}");
     }
     // Bodies of the three routes with fixed answers.
-    let maybe: Value = client
-        .get(format!("{base}/maybe"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let maybe = fetch(&base, Method::GET, "/maybe", None).await.json();
     assert_eq!(maybe, json!({"authenticated": false}));
-    let me: Value = client
-        .get(format!("{base}/me"))
-        .bearer_auth(user(&["read:docs"]))
-        .send()
+    let me = fetch(&base, Method::GET, "/me", Some(&user(&["read:docs"])))
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json();
     assert_eq!(me["sub"], "u1");
     assert_eq!(me["clientId"], "test-client");
     assert_eq!(me["scopes"], json!(["read:docs"]));
     assert_eq!(me["audience"], json!([api]));
-    let public = client.get(format!("{base}/public")).send().await.unwrap();
-    assert_eq!(public.status(), StatusCode::OK);
+    let public = fetch(&base, Method::GET, "/public", None).await;
+    assert_eq!(public.status, StatusCode::OK);
 }
 
 #[test]

@@ -22,7 +22,7 @@ use axum_logto::testing::TestIssuer;
 use axum_logto::{AuthInfo, LogtoState};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{API, KillOnDrop, demo_binary, serve};
+use common::{API, KillOnDrop, demo_binary, fetch, serve};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -37,7 +37,9 @@ fn provider_dir() -> PathBuf {
 /// `npm ci` once per test process, when the provider's dependencies are not installed.
 fn ensure_installed() {
     static INSTALL: Mutex<bool> = Mutex::new(false);
-    let mut done = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut done = INSTALL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if *done {
         return;
     }
@@ -246,35 +248,6 @@ fn state_for(provider: &Provider) -> LogtoState {
         .unwrap()
 }
 
-struct Answer {
-    status: StatusCode,
-    challenge: Option<String>,
-    body: Value,
-}
-
-async fn call(base: &str, method: Method, path: &str, token: Option<&str>) -> Answer {
-    let mut request = reqwest::Client::new().request(method, format!("{base}{path}"));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let challenge = response
-        .headers()
-        .get("www-authenticate")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let body = response.json().await.unwrap_or(Value::Null);
-    Answer {
-        status,
-        challenge,
-        body,
-    }
-}
-
 fn decode_part(token: &str, index: usize) -> Value {
     let part = token.split('.').nth(index).expect("a JWT part");
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
@@ -295,10 +268,10 @@ async fn provider_tokens_pass_every_global_route() {
         (Method::POST, "/docs"),
         (Method::DELETE, "/docs/1"),
     ] {
-        let a = call(&api, method.clone(), path, Some(&token)).await;
+        let a = fetch(&api, method.clone(), path, Some(&token)).await;
         assert_eq!(a.status, StatusCode::OK, "{method} {path}: {}", a.body);
     }
-    let me = call(&api, Method::GET, "/me", Some(&token)).await.body;
+    let me = fetch(&api, Method::GET, "/me", Some(&token)).await.json();
     assert_eq!(me["sub"], "test-client");
     assert_eq!(me["clientId"], "test-client");
     assert_eq!(me["issuer"], provider.issuer());
@@ -314,11 +287,13 @@ async fn provider_tokens_pass_every_global_route() {
         ])
     );
     assert_eq!(
-        call(&api, Method::GET, "/maybe", Some(&token)).await.body["authenticated"],
+        fetch(&api, Method::GET, "/maybe", Some(&token))
+            .await
+            .json()["authenticated"],
         true
     );
     assert_eq!(
-        call(&api, Method::GET, "/public", None).await.status,
+        fetch(&api, Method::GET, "/public", None).await.status,
         StatusCode::OK
     );
 }
@@ -330,9 +305,9 @@ async fn provider_tokens_are_refused_for_the_right_reasons() {
 
     // Missing scope: 403 insufficient_scope naming both.
     let reader = provider.api_token("read:docs").await;
-    let a = call(&api, Method::POST, "/docs", Some(&reader)).await;
+    let a = fetch(&api, Method::POST, "/docs", Some(&reader)).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
-    assert_eq!(a.body["error"], "insufficient_scope");
+    assert_eq!(a.json()["error"], "insufficient_scope");
     assert!(
         a.challenge
             .unwrap()
@@ -340,7 +315,7 @@ async fn provider_tokens_are_refused_for_the_right_reasons() {
     );
     // Neither delete:docs nor admin.
     assert_eq!(
-        call(&api, Method::DELETE, "/docs/1", Some(&reader))
+        fetch(&api, Method::DELETE, "/docs/1", Some(&reader))
             .await
             .status,
         StatusCode::FORBIDDEN
@@ -350,10 +325,10 @@ async fn provider_tokens_are_refused_for_the_right_reasons() {
     let other = provider
         .token(Some("https://other.example.com"), "read:docs", None)
         .await;
-    let a = call(&api, Method::GET, "/docs", Some(&other)).await;
+    let a = fetch(&api, Method::GET, "/docs", Some(&other)).await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        a.body,
+        a.json(),
         json!({"error": "invalid_token", "error_description": "the access token is not intended for this resource"})
     );
 
@@ -364,12 +339,12 @@ async fn provider_tokens_are_refused_for_the_right_reasons() {
         3,
         "without a resource the token is opaque"
     );
-    let a = call(&api, Method::GET, "/me", Some(&opaque)).await;
+    let a = fetch(&api, Method::GET, "/me", Some(&opaque)).await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(a.body["error"], "invalid_token");
+    assert_eq!(a.json()["error"], "invalid_token");
 
     // No token at all.
-    let a = call(&api, Method::GET, "/me", None).await;
+    let a = fetch(&api, Method::GET, "/me", None).await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         a.challenge.as_deref(),
@@ -394,28 +369,28 @@ async fn organization_tokens_and_organization_level_api_tokens() {
         "urn:logto:organization:org-a"
     );
     assert_eq!(
-        call(&api, Method::GET, "/orgs/org-a/members", Some(&org_a))
+        fetch(&api, Method::GET, "/orgs/org-a/members", Some(&org_a))
             .await
             .status,
         StatusCode::OK
     );
     assert_eq!(
-        call(&api, Method::POST, "/orgs/org-a/invitations", Some(&org_a))
+        fetch(&api, Method::POST, "/orgs/org-a/invitations", Some(&org_a))
             .await
             .status,
         StatusCode::OK
     );
-    let a = call(&api, Method::GET, "/orgs/org-b/members", Some(&org_a)).await;
+    let a = fetch(&api, Method::GET, "/orgs/org-b/members", Some(&org_a)).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
     assert_eq!(
-        a.body["error_description"],
+        a.json()["error_description"],
         "the access token is for another organization"
     );
     // The organization token without invite:members.
     let read_only = provider
         .token(Some("urn:logto:organization:org-a"), "read:members", None)
         .await;
-    let a = call(
+    let a = fetch(
         &api,
         Method::POST,
         "/orgs/org-a/invitations",
@@ -426,7 +401,7 @@ async fn organization_tokens_and_organization_level_api_tokens() {
     assert!(a.challenge.unwrap().ends_with(r#"scope="invite:members""#));
     // An organization token is not an API token.
     assert_eq!(
-        call(&api, Method::GET, "/docs", Some(&org_a)).await.status,
+        fetch(&api, Method::GET, "/docs", Some(&org_a)).await.status,
         StatusCode::UNAUTHORIZED
     );
 
@@ -434,13 +409,13 @@ async fn organization_tokens_and_organization_level_api_tokens() {
         .token(Some(API), "read:reports", Some("org-a"))
         .await;
     assert_eq!(decode_part(&reports, 1)["organization_id"], "org-a");
-    let a = call(&api, Method::GET, "/orgs/org-a/reports", Some(&reports)).await;
+    let a = fetch(&api, Method::GET, "/orgs/org-a/reports", Some(&reports)).await;
     assert_eq!(
-        (a.status, a.body["organization"].clone()),
+        (a.status, a.json()["organization"].clone()),
         (StatusCode::OK, json!("org-a"))
     );
     assert_eq!(
-        call(&api, Method::GET, "/orgs/org-b/reports", Some(&reports))
+        fetch(&api, Method::GET, "/orgs/org-b/reports", Some(&reports))
             .await
             .status,
         StatusCode::FORBIDDEN
@@ -448,7 +423,7 @@ async fn organization_tokens_and_organization_level_api_tokens() {
     // An API token without organization_id on the organization-level route.
     let plain = provider.api_token("read:reports").await;
     assert_eq!(
-        call(&api, Method::GET, "/orgs/org-a/reports", Some(&plain))
+        fetch(&api, Method::GET, "/orgs/org-a/reports", Some(&plain))
             .await
             .status,
         StatusCode::FORBIDDEN
@@ -462,14 +437,14 @@ async fn key_rotation_while_the_api_runs() {
     let first_kid = provider.signing_kid().await;
     let old = provider.api_token("read:docs").await;
     assert_eq!(
-        call(&api, Method::GET, "/docs", Some(&old)).await.status,
+        fetch(&api, Method::GET, "/docs", Some(&old)).await.status,
         StatusCode::OK
     );
 
     // Logto publishes the next key first, then signs with it.
     let next = provider.publish("EC").await;
     assert_eq!(
-        call(&api, Method::GET, "/docs", Some(&old)).await.status,
+        fetch(&api, Method::GET, "/docs", Some(&old)).await.status,
         StatusCode::OK
     );
     provider.sign_with(&next).await;
@@ -477,17 +452,17 @@ async fn key_rotation_while_the_api_runs() {
     assert_eq!(decode_part(&new, 0)["kid"], next.as_str());
     // The new kid is unknown to the API: one refetch, and it validates.
     assert_eq!(
-        call(&api, Method::GET, "/docs", Some(&new)).await.status,
+        fetch(&api, Method::GET, "/docs", Some(&new)).await.status,
         StatusCode::OK
     );
     // Tokens signed with the previous key keep working while it is published.
     assert_eq!(
-        call(&api, Method::GET, "/docs", Some(&old)).await.status,
+        fetch(&api, Method::GET, "/docs", Some(&old)).await.status,
         StatusCode::OK
     );
     provider.drop_key(&first_kid).await;
     assert_eq!(
-        call(&api, Method::GET, "/docs", Some(&new)).await.status,
+        fetch(&api, Method::GET, "/docs", Some(&new)).await.status,
         StatusCode::OK
     );
 }
@@ -499,7 +474,7 @@ async fn switch_from_ec_to_rsa_without_restart() {
     let ec_kid = provider.signing_kid().await;
     let ec_token = provider.api_token("read:docs").await;
     assert_eq!(
-        call(&api, Method::GET, "/docs", Some(&ec_token))
+        fetch(&api, Method::GET, "/docs", Some(&ec_token))
             .await
             .status,
         StatusCode::OK
@@ -514,7 +489,7 @@ async fn switch_from_ec_to_rsa_without_restart() {
         (header["alg"].as_str(), header["kid"].as_str()),
         (Some("RS256"), Some(rsa_kid.as_str()))
     );
-    let a = call(&api, Method::GET, "/docs", Some(&rsa_token)).await;
+    let a = fetch(&api, Method::GET, "/docs", Some(&rsa_token)).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
 }
 
@@ -526,14 +501,14 @@ async fn provider_outage_and_recovery() {
     let api = serve_demo(running).await;
     let seen = provider.api_token("read:docs").await;
     assert_eq!(
-        call(&api, Method::GET, "/docs", Some(&seen)).await.status,
+        fetch(&api, Method::GET, "/docs", Some(&seen)).await.status,
         StatusCode::OK
     );
 
     provider.stop();
     // Tokens already seen keep validating from the cached keys.
     assert_eq!(
-        call(&api, Method::GET, "/docs", Some(&seen)).await.status,
+        fetch(&api, Method::GET, "/docs", Some(&seen)).await.status,
         StatusCode::OK
     );
     // A new instance that never reached the provider answers 503 with Retry-After.
@@ -558,14 +533,14 @@ async fn provider_outage_and_recovery() {
     tokio::time::sleep(Duration::from_millis(400)).await;
     let new = provider.api_token("read:docs").await;
     assert_eq!(
-        call(&fresh_api, Method::GET, "/docs", Some(&new))
+        fetch(&fresh_api, Method::GET, "/docs", Some(&new))
             .await
             .status,
         StatusCode::OK
     );
     // The running instance picks up the new keys too (unknown kid -> refetch).
     assert_eq!(
-        call(&api, Method::GET, "/docs", Some(&new)).await.status,
+        fetch(&api, Method::GET, "/docs", Some(&new)).await.status,
         StatusCode::OK
     );
 }
@@ -669,11 +644,13 @@ fn the_demo_binary_protects_its_routes_with_the_provider() {
     runtime.block_on(async {
         let token = provider.api_token("read:docs").await;
         assert_eq!(
-            call(&base, Method::GET, "/docs", Some(&token)).await.status,
+            fetch(&base, Method::GET, "/docs", Some(&token))
+                .await
+                .status,
             StatusCode::OK
         );
         assert_eq!(
-            call(&base, Method::POST, "/docs", Some(&token))
+            fetch(&base, Method::POST, "/docs", Some(&token))
                 .await
                 .status,
             StatusCode::FORBIDDEN
@@ -682,7 +659,7 @@ fn the_demo_binary_protects_its_routes_with_the_provider() {
             .token(Some("urn:logto:organization:org-c"), "read:members", None)
             .await;
         assert_eq!(
-            call(&base, Method::GET, "/orgs/org-c/members", Some(&org))
+            fetch(&base, Method::GET, "/orgs/org-c/members", Some(&org))
                 .await
                 .status,
             StatusCode::OK

@@ -18,8 +18,8 @@ use axum_logto::{
     AnyOf, AnyOrg, Auth, AuthError, AuthRejection, LogtoState, OrgApiToken, OrgFromHeader,
     OrgFromPath, OrgToken, ParamName, RequireScopes, scopes,
 };
-use common::API;
-use serde_json::{Value, json};
+use common::{API, answer, bearer, call};
+use serde_json::json;
 use tower::ServiceExt as _;
 
 scopes! {
@@ -59,42 +59,42 @@ fn router(logto: LogtoState) -> Router {
         .route(
             "/orgs/{org_id}/members",
             get(|org: OrgToken<OrgFromPath, ReadMembers>| async move {
-                org.organization_id().to_owned()
+                org.org_id().to_owned()
             }),
         )
         .route(
             "/tenants/{tenant}/members",
             get(|org: OrgToken<OrgFromPath<TenantParam>>| async move {
-                org.organization_id().to_owned()
+                org.org_id().to_owned()
             }),
         )
         .route(
             "/header-org",
-            get(|org: OrgToken<OrgFromHeader>| async move { org.organization_id().to_owned() }),
+            get(|org: OrgToken<OrgFromHeader>| async move { org.org_id().to_owned() }),
         )
         .route(
             "/any-org",
-            get(|org: OrgToken<AnyOrg>| async move { org.organization_id().to_owned() }),
+            get(|org: OrgToken<AnyOrg>| async move { org.org_id().to_owned() }),
         )
         .route(
             "/maybe-org",
             get(|org: Option<OrgToken<AnyOrg>>| async move {
-                org.map_or("none".to_owned(), |o| o.organization_id().to_owned())
+                org.map_or("none".to_owned(), |o| o.org_id().to_owned())
             }),
         )
         .route(
             "/no-param",
-            get(|org: OrgToken<OrgFromPath>| async move { org.organization_id().to_owned() }),
+            get(|org: OrgToken<OrgFromPath>| async move { org.org_id().to_owned() }),
         )
         .route(
             "/orgs/{org_id}/reports",
             get(|t: OrgApiToken<OrgFromPath, ReadReports>| async move {
-                t.organization_id().to_owned()
+                t.org_id().to_owned()
             }),
         )
         .route(
             "/any-org-api",
-            get(|t: OrgApiToken<AnyOrg>| async move { t.organization_id().to_owned() }),
+            get(|t: OrgApiToken<AnyOrg>| async move { t.org_id().to_owned() }),
         )
         .route(
             "/twice",
@@ -103,57 +103,6 @@ fn router(logto: LogtoState) -> Router {
             }),
         )
         .with_state(logto)
-}
-
-struct Answer {
-    status: StatusCode,
-    challenge: Option<String>,
-    retry_after: Option<String>,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap()
-    }
-}
-
-async fn call(app: &Router, path: &str, headers: &[(&str, &str)]) -> Answer {
-    let mut request = Request::get(path);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    answer(response).await
-}
-
-async fn answer(response: Response) -> Answer {
-    let status = response.status();
-    let header = |name| {
-        response
-            .headers()
-            .get(name)
-            .map(|v: &axum::http::HeaderValue| v.to_str().unwrap().to_owned())
-    };
-    let challenge = header("www-authenticate");
-    let retry_after = header("retry-after");
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    Answer {
-        status,
-        challenge,
-        retry_after,
-        body: String::from_utf8(bytes.to_vec()).unwrap(),
-    }
-}
-
-fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
 }
 
 async fn setup() -> (TestIssuer, Router) {

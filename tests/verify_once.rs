@@ -8,27 +8,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum_logto::testing::TestIssuer;
 use axum_logto::{Auth, RequireScopes, scopes};
-use common::API;
-use tower::ServiceExt as _;
+use common::{API, bearer};
 
 scopes! { ReadDocs = "read:docs"; }
 
 async fn call(app: &Router, token: &str) -> (StatusCode, String) {
-    let request = Request::get("/twice")
-        .header("authorization", format!("Bearer {token}"))
-        .body(Body::empty())
-        .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let body = axum::body::to_bytes(response.into_body(), 1 << 16)
-        .await
-        .unwrap();
-    (status, String::from_utf8(body.to_vec()).unwrap())
+    let answer = common::call(app, "/twice", &[("authorization", &bearer(token))]).await;
+    (answer.status, answer.body)
 }
 
 /// Counts "token signature verified" events.

@@ -25,10 +25,10 @@ scopes! {
 }
 
 /// The API resource indicator the demo protects by default.
-pub const DEMO_AUDIENCE: &str = "https://api.example.com";
+pub(crate) const DEMO_AUDIENCE: &str = "https://api.example.com";
 
 /// Every route of the demo, as listed in the README.
-pub fn router(logto: LogtoState) -> Router {
+pub(crate) fn router(logto: LogtoState) -> Router {
     Router::new()
         .route("/public", get(public))
         .route("/me", get(me))
@@ -72,13 +72,13 @@ async fn delete_doc(
 }
 
 async fn members(org: OrgToken<OrgFromPath, ReadMembers>) -> Json<Value> {
-    Json(json!({ "organization": org.organization_id(), "members": [org.sub()] }))
+    Json(json!({ "organization": org.org_id(), "members": [org.sub()] }))
 }
 
 async fn invite(org: OrgToken<OrgFromPath, InviteMembers>) -> Json<Value> {
-    Json(json!({ "organization": org.organization_id(), "invited": true }))
+    Json(json!({ "organization": org.org_id(), "invited": true }))
 }
 
 async fn reports(token: OrgApiToken<OrgFromPath, ReadReports>) -> Json<Value> {
-    Json(json!({ "organization": token.organization_id(), "reports": ["q3.pdf"] }))
+    Json(json!({ "organization": token.org_id(), "reports": ["q3.pdf"] }))
 }

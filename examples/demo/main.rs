@@ -201,7 +201,7 @@ fn print_curl_lines(issuer: &TestIssuer, base: &str) {
         };
         match token {
             Some(token) => {
-                println!("curl -i{method} -H 'Authorization: Bearer {token}' {base}{path}")
+                println!("curl -i{method} -H 'Authorization: Bearer {token}' {base}{path}");
             }
             None => println!("curl -i{method} {base}{path}"),
         }

@@ -1,29 +1,20 @@
 //! [`LogtoStateBuilder`]: every option with its default, and the checks `build()` makes.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
 
-use crate::rejection::{AuthRejection, RejectionContext, RejectionHook};
-use crate::state::LogtoState;
-
-/// Default leeway for `exp`, `nbf` and `iat`: 60 seconds.
-pub(crate) const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
-/// Default time limit for one discovery or JWKS fetch: 5 seconds.
-pub(crate) const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-/// Default interval of the background key refresh: 10 minutes.
-pub(crate) const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(600);
-/// Default cooldown after a fetch during which an unknown `kid` causes no new fetch: 30 s.
-pub(crate) const DEFAULT_UNKNOWN_KID_COOLDOWN: Duration = Duration::from_secs(30);
-/// Default wait between fetch attempts while no key set was ever loaded: 2 seconds.
-pub(crate) const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(2);
-/// Default cap on the size of an access token: 8 KiB.
-pub(crate) const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
-/// Default cap on the size of a discovery or JWKS response body: 256 KiB.
-pub(crate) const DEFAULT_MAX_RESPONSE_SIZE: usize = 256 * 1024;
+use super::LogtoState;
+use crate::keys::{KeyStore, default_client};
+use crate::rejection::{AuthRejection, RejectionContext, RejectionHook, is_quotable_realm};
+use crate::settings::{
+    DEFAULT_FETCH_TIMEOUT, DEFAULT_LEEWAY, DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_TOKEN_SIZE,
+    DEFAULT_REFRESH_INTERVAL, DEFAULT_RETRY_INTERVAL, DEFAULT_UNKNOWN_KID_COOLDOWN, FetchSettings,
+    ValidationSettings, is_secure_url,
+};
+use crate::token::Validator;
 
 /// Why [`LogtoStateBuilder::build`] refused the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,6 +136,7 @@ impl fmt::Debug for LogtoStateBuilder {
 }
 
 impl LogtoStateBuilder {
+    /// A builder for `endpoint` with every option at its default; see [`LogtoState::builder`].
     pub(crate) fn new(endpoint: impl Into<String>) -> Self {
         Self {
             endpoint: endpoint.into(),
@@ -341,11 +333,7 @@ impl LogtoStateBuilder {
             .clone()
             .or_else(|| self.audiences.first().cloned())
             .unwrap_or_else(|| issuer.clone());
-        if realm.is_empty()
-            || realm
-                .chars()
-                .any(|c| c == '"' || c == '\\' || c.is_control())
-        {
+        if realm.is_empty() || !is_quotable_realm(&realm) {
             return Err(ConfigError::InvalidRealm);
         }
         for (what, zero) in [
@@ -363,22 +351,21 @@ impl LogtoStateBuilder {
 
         let client = match self.client.clone() {
             Some(client) => client,
-            None => default_client()?,
+            None => default_client().map_err(|_| ConfigError::HttpClient)?,
         };
 
         let rejection = Arc::new(RejectionContext {
-            realm: realm.clone(),
+            realm,
             retry_after: self.retry_interval,
             hook: self.hook.clone(),
         });
-        let validation = ValidationConfig {
-            issuer: issuer.clone(),
+        let validation = ValidationSettings {
+            issuers: vec![issuer.clone()],
             audiences: self.audiences.clone(),
-            leeway_secs: self.leeway.as_secs_f64(),
+            leeway: self.leeway,
             max_token_size: self.max_token_size,
-            realm,
         };
-        let fetch = FetchConfig {
+        let fetch = FetchSettings {
             client,
             discovery_url,
             jwks_uri,
@@ -389,37 +376,9 @@ impl LogtoStateBuilder {
             retry_interval: self.retry_interval,
             max_response_size: self.max_response_size,
         };
-        Ok(LogtoState::from_parts(
-            Arc::new(validation),
-            fetch,
-            rejection,
-        ))
+        let validator = Validator::new(validation, KeyStore::new(fetch));
+        Ok(LogtoState::from_parts(validator, rejection))
     }
-}
-
-/// The resolved options that token validation reads.
-#[derive(Debug)]
-pub(crate) struct ValidationConfig {
-    pub(crate) issuer: String,
-    pub(crate) audiences: Vec<String>,
-    pub(crate) leeway_secs: f64,
-    pub(crate) max_token_size: usize,
-    pub(crate) realm: String,
-}
-
-/// The resolved options of the key store.
-#[derive(Debug)]
-pub(crate) struct FetchConfig {
-    pub(crate) client: reqwest::Client,
-    /// `None` when the JWKS URI was configured explicitly.
-    pub(crate) discovery_url: Option<Url>,
-    pub(crate) jwks_uri: Option<Url>,
-    pub(crate) issuer: String,
-    pub(crate) timeout: Duration,
-    pub(crate) refresh_interval: Duration,
-    pub(crate) unknown_kid_cooldown: Duration,
-    pub(crate) retry_interval: Duration,
-    pub(crate) max_response_size: usize,
 }
 
 fn parse_url(raw: &str, what: &'static str) -> Result<Url, ConfigError> {
@@ -435,41 +394,6 @@ fn parse_url(raw: &str, what: &'static str) -> Result<Url, ConfigError> {
         });
     }
     Ok(url)
-}
-
-/// `https`, or `http` to a loopback host.
-pub(crate) fn is_secure_url(url: &Url) -> bool {
-    match url.scheme() {
-        "https" => url.host().is_some(),
-        "http" => match url.host() {
-            Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-            Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-            None => false,
-        },
-        _ => false,
-    }
-}
-
-fn default_client() -> Result<reqwest::Client, ConfigError> {
-    // Redirects stay on the host that was asked: a JWKS served from elsewhere is not the
-    // issuer's key set.
-    let policy = reqwest::redirect::Policy::custom(|attempt| {
-        let same_host = attempt.previous().first().is_some_and(|first| {
-            first.host() == attempt.url().host()
-                && first.port_or_known_default() == attempt.url().port_or_known_default()
-        });
-        if attempt.previous().len() > 3 || !same_host || !is_secure_url(attempt.url()) {
-            attempt.error("redirect refused: only up to 3 redirects to the same host")
-        } else {
-            attempt.follow()
-        }
-    });
-    reqwest::Client::builder()
-        .redirect(policy)
-        .user_agent(concat!("axum-logto/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|_| ConfigError::HttpClient)
 }
 
 #[cfg(test)]
@@ -587,6 +511,7 @@ mod tests {
     #[test]
     fn defaults_follow_logto() {
         let state = builder("https://t.logto.app/").build().unwrap();
+        assert_eq!(state.retry_interval(), DEFAULT_RETRY_INTERVAL);
         assert_eq!(state.issuer(), "https://t.logto.app/oidc");
         assert_eq!(state.realm(), "https://api.example.com");
         let org_only = LogtoStateBuilder::new("https://t.logto.app")

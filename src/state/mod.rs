@@ -1,15 +1,18 @@
 //! [`LogtoState`]: the shared, cheap-to-clone validator.
 
+mod builder;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+pub use builder::{ConfigError, LogtoStateBuilder};
+
 use crate::claims::AuthInfo;
-use crate::config::{FetchConfig, LogtoStateBuilder, ValidationConfig};
 use crate::error::AuthError;
-use crate::jwks::{KeyFetchError, KeyStore};
+use crate::keys::KeyFetchError;
 use crate::rejection::{AuthRejection, RejectionContext};
-use crate::validate::{self, AudienceRule};
+use crate::token::{Model, Validator, organization};
 
 /// Validates Logto access tokens; holds the configuration and the cached signing keys.
 ///
@@ -35,8 +38,7 @@ pub struct LogtoState {
 struct Inner {
     /// Unique per built state (never reused, unlike an address).
     id: u64,
-    config: Arc<ValidationConfig>,
-    keys: KeyStore,
+    validator: Validator,
     rejection: Arc<RejectionContext>,
 }
 
@@ -48,17 +50,12 @@ impl LogtoState {
         LogtoStateBuilder::new(endpoint)
     }
 
-    pub(crate) fn from_parts(
-        config: Arc<ValidationConfig>,
-        fetch: FetchConfig,
-        rejection: Arc<RejectionContext>,
-    ) -> Self {
+    fn from_parts(validator: Validator, rejection: Arc<RejectionContext>) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Self {
             inner: Arc::new(Inner {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-                config,
-                keys: KeyStore::new(fetch),
+                validator,
                 rejection,
             }),
         }
@@ -83,7 +80,7 @@ impl LogtoState {
     ///
     /// [`KeyFetchError`] when discovery or the JWK set cannot be fetched or used.
     pub async fn preload(&self) -> Result<(), KeyFetchError> {
-        self.inner.keys.preload().await
+        self.inner.validator.preload().await
     }
 
     /// Validates an access token for this API (its `aud` must contain a configured audience)
@@ -97,8 +94,9 @@ impl LogtoState {
     /// [`AuthError::InvalidToken`] with the failed rule, or [`AuthError::KeysUnavailable`]
     /// when no key set could ever be loaded.
     pub async fn validate(&self, token: &str) -> Result<AuthInfo, AuthError> {
-        let info = self.verify_token(token).await?;
-        self.check(&info, AudienceRule::Resource)?;
+        let validator = self.validator();
+        let info = validator.verify(token).await?;
+        validator.check(&info, Model::Global)?;
         Ok(info)
     }
 
@@ -116,43 +114,36 @@ impl LogtoState {
         token: &str,
         organization_id: &str,
     ) -> Result<AuthInfo, AuthError> {
-        let info = self.verify_token(token).await?;
-        self.check(&info, AudienceRule::Organization)?;
-        if !info.has_organization_audience(organization_id) {
-            return Err(AuthError::WrongOrganization {
-                required: "".into(),
-            });
-        }
+        let validator = self.validator();
+        let info = validator.verify(token).await?;
+        validator.check(&info, Model::Organization)?;
+        organization(&info, Model::Organization, Some(organization_id))?;
         Ok(info)
     }
 
     /// The issuer tokens must carry (`<endpoint>/oidc` unless configured).
     pub fn issuer(&self) -> &str {
-        &self.inner.config.issuer
+        &self.inner.validator.settings().issuers[0]
     }
 
     /// The accepted audiences.
     pub fn audiences(&self) -> &[String] {
-        &self.inner.config.audiences
+        &self.inner.validator.settings().audiences
     }
 
     /// The realm of `WWW-Authenticate` challenges.
     pub fn realm(&self) -> &str {
-        &self.inner.config.realm
+        &self.inner.rejection.realm
     }
 
-    /// The wait suggested in `Retry-After` when keys are unavailable (the retry interval).
-    pub fn retry_after(&self) -> Duration {
-        self.inner.keys.retry_interval()
+    /// The wait suggested in `Retry-After` while no key set could be loaded (the
+    /// [retry interval](LogtoStateBuilder::retry_interval)).
+    pub fn retry_interval(&self) -> Duration {
+        self.inner.validator.keys().retry_interval()
     }
 
-    /// Steps 1-4 of validation and the typed claims; no issuer, time or audience check.
-    pub(crate) async fn verify_token(&self, token: &str) -> Result<AuthInfo, AuthError> {
-        validate::verify(&self.inner.config, &self.inner.keys, token).await
-    }
-
-    /// Step 5: issuer, time and audience of an already verified token.
-    pub(crate) fn check(&self, info: &AuthInfo, audience: AudienceRule) -> Result<(), AuthError> {
-        validate::check_claims(&self.inner.config, info, audience).map_err(AuthError::from)
+    /// The validation core behind this state.
+    pub(crate) fn validator(&self) -> &Validator {
+        &self.inner.validator
     }
 }

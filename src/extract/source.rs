@@ -1,0 +1,141 @@
+//! Where a request names the organization it targets: [`OrgSource`] and its implementations.
+
+use std::future::Future;
+use std::marker::PhantomData;
+
+use axum::extract::{FromRequestParts, RawPathParams};
+use http::request::Parts;
+
+use crate::error::AuthError;
+
+/// Where a request names the organization it targets; the `O` of
+/// [`OrgToken`](crate::OrgToken) and [`OrgApiToken`](crate::OrgApiToken).
+///
+/// `S` is the router's state, so a source can look things up (a database pool, a cache).
+/// Implement it for your own source (a subdomain, a cookie, a lookup):
+///
+/// ```
+/// use axum_logto::{AuthError, OrgSource};
+/// use http::request::Parts;
+///
+/// /// The organization is the first label of the host name: `acme.example.com`.
+/// struct OrgFromSubdomain;
+///
+/// impl<S: Send + Sync> OrgSource<S> for OrgFromSubdomain {
+///     async fn org_id(parts: &mut Parts, _: &S) -> Result<Option<String>, AuthError> {
+///         let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok());
+///         match host.and_then(|h| h.split('.').next()).filter(|s| !s.is_empty()) {
+///             Some(label) => Ok(Some(label.to_owned())),
+///             None => Err(AuthError::MissingOrganization),
+///         }
+///     }
+/// }
+/// ```
+pub trait OrgSource<S>: Send + Sync + 'static {
+    /// The organization id the request targets, or `None` to accept the token's own
+    /// organization without a request-side check (as [`AnyOrg`] does).
+    ///
+    /// Return [`AuthError::MissingOrganization`] (400) when the request should name one but
+    /// does not.
+    fn org_id(
+        parts: &mut Parts,
+        state: &S,
+    ) -> impl Future<Output = Result<Option<String>, AuthError>> + Send;
+}
+
+/// A name known at compile time: the path parameter of [`OrgFromPath`] or the header of
+/// [`OrgFromHeader`].
+pub trait ParamName: Send + Sync + 'static {
+    /// The name.
+    const NAME: &'static str;
+}
+
+/// The path parameter `org_id`: the default of [`OrgFromPath`].
+#[derive(Debug, Clone, Copy)]
+pub struct OrgIdParam;
+
+impl ParamName for OrgIdParam {
+    const NAME: &'static str = "org_id";
+}
+
+/// The header `x-organization-id`: the default of [`OrgFromHeader`].
+#[derive(Debug, Clone, Copy)]
+pub struct OrgIdHeader;
+
+impl ParamName for OrgIdHeader {
+    const NAME: &'static str = "x-organization-id";
+}
+
+/// The organization is the path parameter `N` (default `org_id`, as in
+/// `/orgs/{org_id}/members`).
+///
+/// To read another parameter, name it with [`ParamName`]:
+///
+/// ```
+/// use axum_logto::{OrgFromPath, OrgToken, ParamName};
+///
+/// struct TenantParam;
+/// impl ParamName for TenantParam {
+///     const NAME: &'static str = "tenant";
+/// }
+///
+/// // route: "/tenants/{tenant}/members"
+/// async fn members(org: OrgToken<OrgFromPath<TenantParam>>) -> String {
+///     org.org_id().to_owned()
+/// }
+/// ```
+///
+/// A route without that parameter is a programming error: it is logged at `error` and the
+/// request gets 400 [`AuthError::MissingOrganization`].
+#[derive(Debug, Clone, Copy)]
+pub struct OrgFromPath<N = OrgIdParam>(PhantomData<fn() -> N>);
+
+impl<N: ParamName, S: Send + Sync> OrgSource<S> for OrgFromPath<N> {
+    async fn org_id(parts: &mut Parts, _: &S) -> Result<Option<String>, AuthError> {
+        let params = RawPathParams::from_request_parts(parts, &()).await.ok();
+        let value = params.as_ref().and_then(|params| {
+            params
+                .iter()
+                .find(|(name, _)| *name == N::NAME)
+                .map(|(_, v)| v)
+        });
+        match value {
+            Some(id) if !id.is_empty() => Ok(Some(id.to_owned())),
+            Some(_) => Err(AuthError::MissingOrganization),
+            None => {
+                tracing::error!(
+                    param = N::NAME,
+                    "OrgFromPath is used on a route without this path parameter"
+                );
+                Err(AuthError::MissingOrganization)
+            }
+        }
+    }
+}
+
+/// The organization is the value of header `N` (default `x-organization-id`). A missing or
+/// empty header is 400 [`AuthError::MissingOrganization`].
+#[derive(Debug, Clone, Copy)]
+pub struct OrgFromHeader<N = OrgIdHeader>(PhantomData<fn() -> N>);
+
+impl<N: ParamName, S: Send + Sync> OrgSource<S> for OrgFromHeader<N> {
+    async fn org_id(parts: &mut Parts, _: &S) -> Result<Option<String>, AuthError> {
+        let mut values = parts.headers.get_all(N::NAME).iter();
+        match (values.next().and_then(|v| v.to_str().ok()), values.next()) {
+            (Some(id), None) if !id.trim().is_empty() => Ok(Some(id.trim().to_owned())),
+            _ => Err(AuthError::MissingOrganization),
+        }
+    }
+}
+
+/// No request-side check: any organization the token is for; read it with
+/// `org_id()`. (Logto puts one organization in an organization token's audience;
+/// should a token carry several, the first is the one reported.)
+#[derive(Debug, Clone, Copy)]
+pub struct AnyOrg;
+
+impl<S: Send + Sync> OrgSource<S> for AnyOrg {
+    async fn org_id(_: &mut Parts, _: &S) -> Result<Option<String>, AuthError> {
+        Ok(None)
+    }
+}

@@ -1,0 +1,22 @@
+//! Keys: the issuer's signing keys, from discovery to a verified lookup.
+//!
+//! - `algorithm`: the one table of the algorithms this crate verifies;
+//! - `jwk`: JWK parsing (pure), one algorithm bound to each key;
+//! - `fetch`: one capped, timed GET, and the default HTTP client;
+//! - `discovery`: the OpenID discovery document;
+//! - `store`: the snapshot, single flight, cooldown and refresher;
+//! - `error`: [`KeyFetchError`].
+//!
+//! Part of the validation core: nothing here knows about Axum or HTTP responses.
+
+mod algorithm;
+mod discovery;
+mod error;
+mod fetch;
+mod jwk;
+mod store;
+
+pub(crate) use algorithm::Algorithm;
+pub use error::{KeyFetchError, KeyFetchErrorKind};
+pub(crate) use fetch::default_client;
+pub(crate) use store::{KeyError, KeyStore, lock};

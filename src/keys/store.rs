@@ -1,0 +1,325 @@
+//! The key store: a lock-free snapshot of the issuer's JWK set, single-flight fetches, the
+//! unknown-`kid` cooldown and the background refresher.
+//!
+//! Policy (DESIGN.md, "Keys"):
+//! - reads on the hot path are lock-free (`ArcSwapOption` snapshot);
+//! - a background task refreshes the set every `refresh_interval` without blocking requests;
+//! - an unknown `kid` causes one single-flight refetch, then a cooldown during which unknown
+//!   `kid`s are rejected without fetching (the initial load and the timer start no cooldown);
+//! - a failed or garbage fetch keeps the last good set (and logs a `warn`);
+//! - while no set was ever loaded, fetch attempts are spaced by `retry_interval` and lookups
+//!   answer [`KeyError::Unavailable`].
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwapOption;
+use url::Url;
+
+use super::algorithm::Algorithm;
+use super::discovery::jwks_uri_from_discovery;
+use super::error::{Document, KeyFetchError, KeyFetchErrorKind};
+use super::fetch::get;
+use super::jwk::{KeySet, Lookup, VerifyingKey, parse_jwks};
+use crate::settings::{FetchSettings, display_url};
+
+/// Why no key was found for a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyError {
+    /// A key with the token's `kid` exists, bound to another algorithm.
+    AlgorithmMismatch,
+    /// No key with the token's `kid` (or, without `kid`, not exactly one fitting key).
+    UnknownKey,
+    /// No key set could be loaded.
+    Unavailable,
+}
+
+/// When the last fetches completed.
+#[derive(Debug, Default, Clone, Copy)]
+struct FetchTimes {
+    /// The last fetch of any kind (spaces attempts while no key set is loaded).
+    any: Option<Instant>,
+    /// The last fetch caused by an unknown `kid` (starts the cooldown). The initial load and
+    /// the timer do not start a cooldown, so a key rotated in right after start-up is still
+    /// found at once.
+    unknown_kid: Option<Instant>,
+}
+
+/// Cheap to clone: the store is shared.
+#[derive(Clone, Debug)]
+pub(crate) struct KeyStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    cfg: FetchSettings,
+    keys: ArcSwapOption<KeySet>,
+    /// The JWKS URI found by discovery (or configured), once known.
+    jwks_uri: OnceLock<Url>,
+    /// Single flight: held for the whole of a fetch, by the task that runs it.
+    fetch_lock: Arc<tokio::sync::Mutex<()>>,
+    /// When fetches completed; locked only for a moment, never across an await.
+    times: Mutex<FetchTimes>,
+    /// Completed fetch attempts; a waiter that sees it change knows a fetch happened meanwhile.
+    attempts: AtomicU64,
+    refresher_started: AtomicBool,
+}
+
+impl fmt::Debug for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyStore")
+            .field("jwks_uri", &self.jwks_uri.get())
+            .field(
+                "loaded_keys",
+                &self.keys.load().as_ref().map(|set| set.len()),
+            )
+            .field("attempts", &self.attempts.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Resets `refresher_started` when the refresh task ends for any reason (the state was
+/// dropped, or the runtime that ran the task shut down), so that the next use of the state
+/// in a live runtime starts a new one.
+struct RefresherRunning(Weak<Inner>);
+
+impl Drop for RefresherRunning {
+    fn drop(&mut self) {
+        if let Some(inner) = self.0.upgrade() {
+            inner.refresher_started.store(false, Ordering::Release);
+        }
+    }
+}
+
+impl KeyStore {
+    pub(crate) fn new(cfg: FetchSettings) -> Self {
+        let jwks_uri = OnceLock::new();
+        if let Some(uri) = &cfg.jwks_uri {
+            let _ = jwks_uri.set(uri.clone());
+        }
+        Self {
+            inner: Arc::new(Inner {
+                cfg,
+                keys: ArcSwapOption::empty(),
+                jwks_uri,
+                fetch_lock: Arc::new(tokio::sync::Mutex::new(())),
+                times: Mutex::new(FetchTimes::default()),
+                attempts: AtomicU64::new(0),
+                refresher_started: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// While no key set was ever loaded, the wait between fetch attempts.
+    pub(crate) fn retry_interval(&self) -> Duration {
+        self.inner.cfg.retry_interval
+    }
+
+    /// Fetches discovery (if needed) and the JWK set now. When a fetch is already in flight
+    /// and loads a key set, that one counts instead of starting a second.
+    pub(crate) async fn preload(&self) -> Result<(), KeyFetchError> {
+        self.ensure_refresher();
+        let seen = self.inner.attempts.load(Ordering::Acquire);
+        let guard = self.inner.fetch_lock.clone().lock_owned().await;
+        if self.inner.attempts.load(Ordering::Acquire) != seen && self.inner.keys.load().is_some() {
+            return Ok(());
+        }
+        Inner::fetch_in_task(&self.inner, guard, false).await
+    }
+
+    /// Finds the key for a token header's `kid` and `alg`.
+    pub(crate) async fn key_for(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Result<Arc<VerifyingKey>, KeyError> {
+        // Read the attempt counter before the snapshot: if a fetch completes in between, the
+        // refetch below sees a changed counter and does not fetch again.
+        let seen = self.inner.attempts.load(Ordering::Acquire);
+        if let Some(set) = self.inner.keys.load().as_ref() {
+            match set.lookup(kid, alg) {
+                Lookup::Found(key) => return Ok(key),
+                Lookup::AlgorithmMismatch => return Err(KeyError::AlgorithmMismatch),
+                // A token without `kid` names no new key: fetching cannot help.
+                Lookup::NotFound if kid.is_none() => return Err(KeyError::UnknownKey),
+                Lookup::NotFound => {}
+            }
+        }
+        self.ensure_refresher();
+        self.refetch_if_allowed(seen).await;
+        match self.inner.keys.load().as_ref() {
+            None => Err(KeyError::Unavailable),
+            Some(set) => match set.lookup(kid, alg) {
+                Lookup::Found(key) => Ok(key),
+                Lookup::AlgorithmMismatch => Err(KeyError::AlgorithmMismatch),
+                Lookup::NotFound => {
+                    tracing::debug!(kid, "no key with this kid in the issuer's JWK set");
+                    Err(KeyError::UnknownKey)
+                }
+            },
+        }
+    }
+
+    /// Whether the cooldown (keys loaded) or the retry interval (no keys yet) since the last
+    /// completed fetch forbids a new one.
+    fn must_wait(&self, loaded: bool) -> bool {
+        let times = *lock(&self.inner.times);
+        let (last, wait) = if loaded {
+            (times.unknown_kid, self.inner.cfg.unknown_kid_cooldown)
+        } else {
+            (times.any, self.inner.cfg.retry_interval)
+        };
+        last.is_some_and(|at| at.elapsed() < wait)
+    }
+
+    /// Single flight: the first caller fetches; callers queued behind it see that a fetch
+    /// happened and only re-read the snapshot. Then a cooldown (keys loaded) or the retry
+    /// interval (no keys yet) spaces further fetches.
+    async fn refetch_if_allowed(&self, seen: u64) {
+        // Checked before waiting for the lock too, so that requests inside the cooldown or the
+        // retry interval answer at once instead of queueing behind a fetch in flight.
+        if self.must_wait(self.inner.keys.load().is_some()) {
+            tracing::debug!("key fetch skipped: inside the cooldown");
+            return;
+        }
+        let guard = self.inner.fetch_lock.clone().lock_owned().await;
+        if self.inner.attempts.load(Ordering::Acquire) != seen {
+            return;
+        }
+        let loaded = self.inner.keys.load().is_some();
+        if self.must_wait(loaded) {
+            return;
+        }
+        let _ = Inner::fetch_in_task(&self.inner, guard, loaded).await;
+    }
+
+    /// Starts the background refresh task once, if a Tokio runtime is running. The task holds
+    /// only a weak reference and ends when the last `LogtoState` clone is dropped.
+    fn ensure_refresher(&self) {
+        if self.inner.refresher_started.load(Ordering::Acquire) {
+            return;
+        }
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if self.inner.refresher_started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        let interval = self.inner.cfg.refresh_interval;
+        handle.spawn(async move {
+            let _running = RefresherRunning(weak.clone());
+            loop {
+                tokio::time::sleep(interval).await;
+                let Some(inner) = weak.upgrade() else { break };
+                let _guard = inner.fetch_lock.lock().await;
+                tracing::debug!("refreshing the JWK set on the timer");
+                let _ = inner.fetch_and_record(false).await;
+            }
+        });
+    }
+}
+
+/// Locks a std mutex, ignoring poisoning: used only for plain data that every writer leaves
+/// consistent (fetch times here, the test issuer's keys and faults).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Inner {
+    /// Runs one fetch in a task of its own that owns the single-flight guard: a caller that is
+    /// cancelled (a timeout layer, a client that goes away) does not cancel the fetch, and the
+    /// fetch's outcome and times are always recorded.
+    async fn fetch_in_task(
+        inner: &Arc<Inner>,
+        guard: tokio::sync::OwnedMutexGuard<()>,
+        unknown_kid: bool,
+    ) -> Result<(), KeyFetchError> {
+        let inner = inner.clone();
+        let task = tokio::spawn(async move {
+            let outcome = inner.fetch_and_record(unknown_kid).await;
+            drop(guard);
+            outcome
+        });
+        // The task only ends early if the runtime shuts down.
+        task.await.unwrap_or_else(|error| {
+            Err(KeyFetchError::new(KeyFetchErrorKind::Transport).with_cause(error))
+        })
+    }
+
+    /// Fetches and stores a new key set, then records when the fetch completed. The caller
+    /// holds `fetch_lock`.
+    async fn fetch_and_record(&self, unknown_kid: bool) -> Result<(), KeyFetchError> {
+        let outcome = match self.fetch_key_set().await {
+            Ok(set) => {
+                let previous = self.keys.load();
+                if previous.as_ref().is_some_and(|old| old.same_kids(&set)) {
+                    tracing::debug!(keys = set.len(), "JWK set refreshed, unchanged");
+                } else {
+                    tracing::info!(keys = set.len(), kids = ?set.kids(), "loaded the issuer's JWK set");
+                }
+                self.keys.store(Some(Arc::new(set)));
+                Ok(())
+            }
+            Err(error) => {
+                if self.keys.load().is_some() {
+                    tracing::warn!("{error}; keeping the previous key set");
+                } else {
+                    tracing::warn!("{error}; no key set is loaded yet");
+                }
+                Err(error)
+            }
+        };
+        let now = Instant::now();
+        {
+            let mut times = lock(&self.times);
+            times.any = Some(now);
+            if unknown_kid {
+                times.unknown_kid = Some(now);
+            }
+        }
+        self.attempts.fetch_add(1, Ordering::AcqRel);
+        outcome
+    }
+
+    async fn fetch_key_set(&self) -> Result<KeySet, KeyFetchError> {
+        let cfg = &self.cfg;
+        let jwks_uri = match self.jwks_uri.get() {
+            Some(uri) => uri.clone(),
+            None => {
+                // `discovery_url` is `None` only when `jwks_uri` was configured, and then the
+                // OnceLock was filled in `KeyStore::new`.
+                let Some(discovery_url) = &cfg.discovery_url else {
+                    return Err(KeyFetchError::new(KeyFetchErrorKind::InvalidDocument));
+                };
+                let doc = Document::Discovery;
+                let body = get(
+                    &cfg.client,
+                    doc,
+                    discovery_url,
+                    cfg.timeout,
+                    cfg.max_response_size,
+                )
+                .await?;
+                let uri = jwks_uri_from_discovery(&body, discovery_url, &cfg.issuer)
+                    .map_err(|error| error.at(doc, discovery_url))?;
+                tracing::debug!(uri = %display_url(&uri), "discovered the JWKS URI");
+                self.jwks_uri.get_or_init(|| uri).clone()
+            }
+        };
+        let doc = Document::Jwks;
+        let body = get(
+            &cfg.client,
+            doc,
+            &jwks_uri,
+            cfg.timeout,
+            cfg.max_response_size,
+        )
+        .await?;
+        parse_jwks(&body).map_err(|error| error.at(doc, &jwks_uri))
+    }
+}

@@ -1,0 +1,149 @@
+//! What the validation core answers when it refuses a token: [`InvalidTokenReason`] and
+//! [`TokenError`]. Neither knows about HTTP; `AuthError` maps them to statuses.
+
+use std::fmt;
+
+/// Which validation rule refused a token (an [`AuthError::InvalidToken`](crate::AuthError)).
+///
+/// The list follows the order in which the rules run (cheapest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InvalidTokenReason {
+    /// Longer than the configured maximum (default 8 KiB).
+    TooLarge,
+    /// Not a compact JWS of three base64url segments, not RFC 6750 `b64token`, or a header or
+    /// payload that is not a JSON object.
+    Malformed,
+    /// The JOSE header's `typ` is missing or is not `at+jwt` / `application/at+jwt` (RFC 9068).
+    UnsupportedType,
+    /// The JOSE header carries `crit`, which this crate does not understand.
+    CriticalHeader,
+    /// No key of the issuer's JWK set has the token's `kid` (or, without a `kid`, not exactly
+    /// one key fits).
+    UnknownKey,
+    /// The header's `alg` does not fit the key (for instance `none`, `HS256`, or `ES256`
+    /// against a P-384 key).
+    AlgorithmMismatch,
+    /// The signature does not verify.
+    BadSignature,
+    /// A registered claim is missing (`iss`, `exp`, `aud`, `sub`) or has the wrong JSON type.
+    InvalidClaims,
+    /// `iss` is not the tenant's issuer.
+    WrongIssuer,
+    /// `exp` is in the past (beyond the leeway).
+    Expired,
+    /// `nbf` is in the future (beyond the leeway).
+    NotYetValid,
+    /// `iat` is in the future (beyond the leeway).
+    IssuedInFuture,
+    /// `aud` does not contain this API's resource indicator (or, for organization extractors,
+    /// any `urn:logto:organization:<id>`).
+    WrongAudience,
+}
+
+impl InvalidTokenReason {
+    /// Every reason, in the order the rules run.
+    pub const ALL: [Self; 13] = [
+        Self::TooLarge,
+        Self::Malformed,
+        Self::UnsupportedType,
+        Self::CriticalHeader,
+        Self::UnknownKey,
+        Self::AlgorithmMismatch,
+        Self::BadSignature,
+        Self::InvalidClaims,
+        Self::WrongIssuer,
+        Self::Expired,
+        Self::NotYetValid,
+        Self::IssuedInFuture,
+        Self::WrongAudience,
+    ];
+
+    /// The fixed description sent in `error_description`.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::TooLarge => "the access token is too large",
+            Self::Malformed => "the access token is malformed",
+            Self::UnsupportedType => "the access token type is not at+jwt",
+            Self::CriticalHeader => "the access token has an unsupported critical header",
+            Self::UnknownKey => "the access token is signed with an unknown key",
+            Self::AlgorithmMismatch => "the access token algorithm does not fit the signing key",
+            Self::BadSignature => "the access token signature is invalid",
+            Self::InvalidClaims => {
+                "the access token lacks a required claim or has a claim of the wrong type"
+            }
+            Self::WrongIssuer => "the access token was issued by another issuer",
+            Self::Expired => "the access token has expired",
+            Self::NotYetValid => "the access token is not valid yet",
+            Self::IssuedInFuture => "the access token was issued in the future",
+            Self::WrongAudience => "the access token is not intended for this resource",
+        }
+    }
+
+    /// A short `snake_case` name, stable for logs and metrics labels (`expired`,
+    /// `bad_signature`…).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::TooLarge => "too_large",
+            Self::Malformed => "malformed",
+            Self::UnsupportedType => "unsupported_type",
+            Self::CriticalHeader => "critical_header",
+            Self::UnknownKey => "unknown_key",
+            Self::AlgorithmMismatch => "algorithm_mismatch",
+            Self::BadSignature => "bad_signature",
+            Self::InvalidClaims => "invalid_claims",
+            Self::WrongIssuer => "wrong_issuer",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::IssuedInFuture => "issued_in_future",
+            Self::WrongAudience => "wrong_audience",
+        }
+    }
+}
+
+impl fmt::Display for InvalidTokenReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.description())
+    }
+}
+
+/// Why the validation core refused a token or a request for a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenError {
+    /// The token itself is not acceptable.
+    Invalid(InvalidTokenReason),
+    /// A valid token for another organization than the one asked for (or, for an
+    /// organization-level API resource, without `organization_id`).
+    WrongOrganization,
+    /// No key set could be loaded.
+    KeysUnavailable,
+}
+
+impl From<InvalidTokenReason> for TokenError {
+    fn from(reason: InvalidTokenReason) -> Self {
+        Self::Invalid(reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_and_names_are_distinct_and_quotable() {
+        let descriptions: std::collections::HashSet<_> = InvalidTokenReason::ALL
+            .iter()
+            .map(|r| r.description())
+            .collect();
+        let names: std::collections::HashSet<_> =
+            InvalidTokenReason::ALL.iter().map(|r| r.name()).collect();
+        assert_eq!(descriptions.len(), InvalidTokenReason::ALL.len());
+        assert_eq!(names.len(), InvalidTokenReason::ALL.len());
+        for name in names {
+            assert!(
+                name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{name}"
+            );
+        }
+    }
+}

@@ -10,7 +10,6 @@ compile_error!(
 );
 
 mod claims;
-mod crypto;
 mod error;
 mod extract;
 mod keys;

@@ -41,11 +41,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::encoding::AsDer as _;
+use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _,
-    RsaKeyPair, RsaPublicKeyComponents,
+    RSA_PKCS1_SHA256, RsaKeyPair, RsaPublicKeyComponents,
 };
 use axum::Router;
 use axum::extract::State;
@@ -54,14 +54,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::EncodingKey;
 use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::claims::ORGANIZATION_AUDIENCE_PREFIX;
-use crate::crypto::provider;
 use crate::keys::{Algorithm, lock};
 use crate::state::{LogtoState, LogtoStateBuilder};
 
@@ -78,10 +76,16 @@ pub enum KeyAlgorithm {
     Rs256,
 }
 
+/// A key pair of the issuer's, signing with aws-lc-rs.
+enum Signer {
+    Ec(EcdsaKeyPair),
+    Rsa(RsaKeyPair),
+}
+
 struct IssuerKey {
     kid: String,
     alg: Algorithm,
-    encoding: EncodingKey,
+    signer: Signer,
     jwk: Value,
 }
 
@@ -107,7 +111,6 @@ impl IssuerKey {
                     )
                 };
                 let pair = EcdsaKeyPair::generate(signing).expect("EC key generation");
-                let pkcs8 = pair.to_pkcs8v1().expect("EC key encoding");
                 // The public key is the uncompressed point 0x04 || x || y.
                 let point = pair.public_key().as_ref();
                 let (x, y) = point[1..].split_at(size);
@@ -118,13 +121,11 @@ impl IssuerKey {
                     }),
                     kid,
                     alg,
-                    encoding: EncodingKey::from_ec_der(pkcs8.as_ref()),
+                    signer: Signer::Ec(pair),
                 }
             }
             KeyAlgorithm::Rs256 => {
                 let pair = RsaKeyPair::generate(KeySize::Rsa2048).expect("RSA key generation");
-                let pkcs8 = pair.as_der().expect("RSA key encoding");
-                let pkcs1 = pkcs1_from_pkcs8(pkcs8.as_ref()).expect("aws-lc writes valid PKCS#8");
                 let public = RsaPublicKeyComponents::<Vec<u8>>::from(pair.public_key());
                 Self {
                     jwk: json!({
@@ -133,58 +134,32 @@ impl IssuerKey {
                     }),
                     kid,
                     alg: Algorithm::Rs256,
-                    encoding: EncodingKey::from_rsa_der(pkcs1),
+                    signer: Signer::Rsa(pair),
                 }
             }
         }
     }
 
+    /// The base64url signature of `signing_input`: `r || s` for ECDSA, PKCS#1 v1.5 with
+    /// SHA-256 for RSA.
     fn sign(&self, signing_input: &str) -> String {
-        let signer = (provider().signer_factory)(&self.alg.jwt(), &self.encoding)
-            .expect("the key was generated for this algorithm");
-        let signature = signer
-            .try_sign(signing_input.as_bytes())
-            .expect("signing with a valid key");
+        let rng = SystemRandom::new();
+        let input = signing_input.as_bytes();
+        let signature = match &self.signer {
+            Signer::Ec(pair) => pair
+                .sign(&rng, input)
+                .expect("signing with a valid key")
+                .as_ref()
+                .to_vec(),
+            Signer::Rsa(pair) => {
+                let mut signature = vec![0; pair.public_modulus_len()];
+                pair.sign(&RSA_PKCS1_SHA256, &rng, input, &mut signature)
+                    .expect("signing with a valid key");
+                signature
+            }
+        };
         URL_SAFE_NO_PAD.encode(signature)
     }
-}
-
-/// Reads the `privateKey` OCTET STRING out of a PKCS#8 `PrivateKeyInfo`: for RSA it holds the
-/// PKCS#1 `RSAPrivateKey` that jsonwebtoken's RSA signers expect.
-fn pkcs1_from_pkcs8(der: &[u8]) -> Option<&[u8]> {
-    fn read_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-        let (&tag, rest) = input.split_first()?;
-        let (&first, rest) = rest.split_first()?;
-        let (len, rest) = if first < 0x80 {
-            (usize::from(first), rest)
-        } else {
-            let count = usize::from(first & 0x7f);
-            if count == 0 || count > 4 || rest.len() < count {
-                return None;
-            }
-            let len = rest[..count]
-                .iter()
-                .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-            (len, &rest[count..])
-        };
-        if rest.len() < len {
-            return None;
-        }
-        Some((tag, &rest[..len], &rest[len..]))
-    }
-    let (0x30, info, _) = read_tlv(der)? else {
-        return None;
-    };
-    let (0x02, _version, rest) = read_tlv(info)? else {
-        return None;
-    };
-    let (0x30, _algorithm, rest) = read_tlv(rest)? else {
-        return None;
-    };
-    let (0x04, private_key, _) = read_tlv(rest)? else {
-        return None;
-    };
-    Some(private_key)
 }
 
 fn random_id() -> String {

@@ -34,7 +34,6 @@ struct Row {
     alg: Algorithm,
     name: &'static str,
     family: Family,
-    jwt: jsonwebtoken::Algorithm,
 }
 
 const fn ec(curve: &'static str, coordinate_len: usize) -> Family {
@@ -44,19 +43,17 @@ const fn ec(curve: &'static str, coordinate_len: usize) -> Family {
     }
 }
 
-use jsonwebtoken::Algorithm as J;
-
 /// In the order of the enum: `TABLE[alg as usize].alg == alg` (checked by a test).
 #[rustfmt::skip]
 const TABLE: [Row; 8] = [
-    Row { alg: Algorithm::Es256, name: "ES256", family: ec("P-256", 32), jwt: J::ES256 },
-    Row { alg: Algorithm::Es384, name: "ES384", family: ec("P-384", 48), jwt: J::ES384 },
-    Row { alg: Algorithm::Rs256, name: "RS256", family: Family::Rsa, jwt: J::RS256 },
-    Row { alg: Algorithm::Rs384, name: "RS384", family: Family::Rsa, jwt: J::RS384 },
-    Row { alg: Algorithm::Rs512, name: "RS512", family: Family::Rsa, jwt: J::RS512 },
-    Row { alg: Algorithm::Ps256, name: "PS256", family: Family::Rsa, jwt: J::PS256 },
-    Row { alg: Algorithm::Ps384, name: "PS384", family: Family::Rsa, jwt: J::PS384 },
-    Row { alg: Algorithm::Ps512, name: "PS512", family: Family::Rsa, jwt: J::PS512 },
+    Row { alg: Algorithm::Es256, name: "ES256", family: ec("P-256", 32) },
+    Row { alg: Algorithm::Es384, name: "ES384", family: ec("P-384", 48) },
+    Row { alg: Algorithm::Rs256, name: "RS256", family: Family::Rsa },
+    Row { alg: Algorithm::Rs384, name: "RS384", family: Family::Rsa },
+    Row { alg: Algorithm::Rs512, name: "RS512", family: Family::Rsa },
+    Row { alg: Algorithm::Ps256, name: "PS256", family: Family::Rsa },
+    Row { alg: Algorithm::Ps384, name: "PS384", family: Family::Rsa },
+    Row { alg: Algorithm::Ps512, name: "PS512", family: Family::Rsa },
 ];
 
 /// RSA keys from 2048 to 8192 bits: the range of signature lengths accepted, in bytes.
@@ -83,11 +80,6 @@ impl Algorithm {
     /// The JOSE name.
     pub(crate) fn name(self) -> &'static str {
         self.row().name
-    }
-
-    /// jsonwebtoken's name for it.
-    pub(crate) fn jwt(self) -> jsonwebtoken::Algorithm {
-        self.row().jwt
     }
 
     /// The key family.

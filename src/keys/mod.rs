@@ -2,6 +2,7 @@
 //!
 //! - `algorithm`: the one table of the algorithms this crate verifies;
 //! - `jwk`: JWK parsing (pure), one algorithm bound to each key;
+//! - `public_key`: a key parsed once and its signature check (the crypto backend);
 //! - `fetch`: one capped, timed GET, and the default HTTP client;
 //! - `discovery`: the OpenID discovery document;
 //! - `store`: the snapshot, single flight, cooldown and refresher;
@@ -14,9 +15,12 @@ mod discovery;
 mod error;
 mod fetch;
 mod jwk;
+mod public_key;
 mod store;
 
 pub(crate) use algorithm::Algorithm;
 pub use error::{KeyFetchError, KeyFetchErrorKind};
 pub(crate) use fetch::default_client;
-pub(crate) use store::{KeyError, KeyStore, lock};
+#[cfg(feature = "test-util")]
+pub(crate) use store::lock;
+pub(crate) use store::{KeyError, KeyStore};

@@ -10,9 +10,30 @@ use serde_json::{Map, Value};
 /// The prefix of Logto's organization audiences: `urn:logto:organization:<id>`.
 pub(crate) const ORGANIZATION_AUDIENCE_PREFIX: &str = "urn:logto:organization:";
 
-/// The scopes a token grants, from its space-separated `scope` claim.
+/// A JSON `NumericDate` (RFC 7519 §2): seconds since the epoch, possibly with a fraction. Kept
+/// exact for the time rules; shown as whole seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct NumericDate(pub(crate) f64);
+
+impl NumericDate {
+    /// Whole seconds, rounded down; saturates beyond the range of `i64`.
+    pub(crate) fn secs(self) -> i64 {
+        // `as` saturates (and the value is finite: it comes from JSON).
+        self.0.floor() as i64
+    }
+}
+
+impl Serialize for NumericDate {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.secs())
+    }
+}
+
+/// The scopes a token grants, from its `scope` claim.
 ///
-/// A missing or empty `scope` means no scopes. Duplicates are kept once, in order.
+/// RFC 6749 §3.3: scopes are separated by spaces (U+0020) only; a tab, a no-break space or any
+/// other character is part of a scope name, never a separator. A missing or empty `scope`
+/// means no scopes. Duplicates are kept once, in order.
 ///
 /// ```
 /// use axum_logto::Scopes;
@@ -28,10 +49,10 @@ pub(crate) const ORGANIZATION_AUDIENCE_PREFIX: &str = "urn:logto:organization:";
 pub struct Scopes(Vec<Box<str>>);
 
 impl Scopes {
-    /// Splits a `scope` value on whitespace.
+    /// Splits a `scope` value on spaces (U+0020), skipping empty parts.
     pub fn parse(scope: &str) -> Self {
         let mut scopes: Vec<Box<str>> = Vec::new();
-        for token in scope.split_whitespace() {
+        for token in scope.split(' ').filter(|s| !s.is_empty()) {
             if !scopes.iter().any(|s| &**s == token) {
                 scopes.push(token.into());
             }
@@ -114,10 +135,10 @@ pub struct AuthInfo {
     pub(crate) audience: Vec<String>,
     pub(crate) issuer: String,
     pub(crate) jti: Option<String>,
-    pub(crate) issued_at: Option<i64>,
-    pub(crate) expires_at: i64,
+    pub(crate) issued_at: Option<NumericDate>,
+    pub(crate) expires_at: NumericDate,
     #[serde(skip)]
-    pub(crate) not_before: Option<i64>,
+    pub(crate) not_before: Option<NumericDate>,
     #[serde(skip)]
     pub(crate) claims: Arc<Map<String, Value>>,
 }
@@ -163,11 +184,14 @@ impl AuthInfo {
             .filter(|id| !id.is_empty())
     }
 
-    /// Whether `urn:logto:organization:<organization_id>` is among the audiences.
+    /// Whether `urn:logto:organization:<organization_id>` is among the audiences (never for an
+    /// empty `organization_id`).
     pub fn has_organization_audience(&self, organization_id: &str) -> bool {
-        self.audience
-            .iter()
-            .any(|aud| aud.strip_prefix(ORGANIZATION_AUDIENCE_PREFIX) == Some(organization_id))
+        !organization_id.is_empty()
+            && self
+                .audience
+                .iter()
+                .any(|aud| aud.strip_prefix(ORGANIZATION_AUDIENCE_PREFIX) == Some(organization_id))
     }
 
     /// Whether this token is for the machine-to-machine application itself
@@ -192,18 +216,22 @@ impl AuthInfo {
     }
 
     /// The token id (`jti`).
+    ///
+    /// Key anything you keep per token (a deny-list, a rate limit) by this, not by the
+    /// token's text: ECDSA signatures are malleable, so one token can be sent with two
+    /// different, equally valid signature strings.
     pub fn jti(&self) -> Option<&str> {
         self.jti.as_deref()
     }
 
     /// Issued at (`iat`), in seconds since the Unix epoch.
     pub fn issued_at(&self) -> Option<i64> {
-        self.issued_at
+        self.issued_at.map(NumericDate::secs)
     }
 
     /// Expiry (`exp`), in seconds since the Unix epoch.
     pub fn expires_at(&self) -> i64 {
-        self.expires_at
+        self.expires_at.secs()
     }
 
     /// Every claim of the payload, for custom claims.

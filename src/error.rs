@@ -23,6 +23,8 @@ use crate::token::{InvalidTokenReason, TokenError};
 /// | [`InvalidToken`](Self::InvalidToken) | 401 | `invalid_token` |
 /// | [`InsufficientScope`](Self::InsufficientScope) | 403 | `insufficient_scope` |
 /// | [`WrongOrganization`](Self::WrongOrganization) | 403 | `insufficient_scope` |
+/// | [`OrganizationScoped`](Self::OrganizationScoped) | 403 | `insufficient_scope` |
+/// | [`MisconfiguredRoute`](Self::MisconfiguredRoute) | 500 | none |
 /// | [`KeysUnavailable`](Self::KeysUnavailable) | 503 | none |
 ///
 /// ```
@@ -64,8 +66,25 @@ pub enum AuthError {
         /// parameter; empty when the route needs none.
         required: Cow<'static, str>,
     },
-    /// The signing keys could not be obtained (Logto unreachable and no key set ever loaded).
-    /// This is the server's trouble, not the client's: 503 with `Retry-After`.
+    /// The token is valid and addressed to this API, but it carries an `organization_id`
+    /// claim: its permissions were granted by the user's role *within that organization*,
+    /// and a global route (no organization) does not accept them. Organization routes take
+    /// it through [`OrgApiToken`](crate::OrgApiToken); see
+    /// [`LogtoStateBuilder::allow_organization_level_tokens`](crate::LogtoStateBuilder::allow_organization_level_tokens)
+    /// for the opt-in and its risk.
+    OrganizationScoped {
+        /// The scopes the route needs, space-separated, named in the challenge's `scope`
+        /// parameter; empty when the route needs none.
+        required: Cow<'static, str>,
+    },
+    /// The route is set up wrongly: for instance [`OrgFromPath`](crate::OrgFromPath) on a route
+    /// without the path parameter it reads. A server bug, not the client's: 500, logged at
+    /// `error` once per route.
+    MisconfiguredRoute,
+    /// The signing keys could not be obtained (Logto unreachable and no key set ever loaded,
+    /// or none loaded for longer than the
+    /// [maximum key set age](crate::LogtoStateBuilder::max_key_set_age)). This is the
+    /// server's trouble, not the client's: 503 with `Retry-After`.
     KeysUnavailable,
 }
 
@@ -75,23 +94,74 @@ impl AuthError {
         match self {
             Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             Self::InvalidRequest | Self::MissingOrganization => StatusCode::BAD_REQUEST,
-            Self::InsufficientScope { .. } | Self::WrongOrganization { .. } => {
-                StatusCode::FORBIDDEN
-            }
+            Self::InsufficientScope { .. }
+            | Self::WrongOrganization { .. }
+            | Self::OrganizationScoped { .. } => StatusCode::FORBIDDEN,
+            Self::MisconfiguredRoute => StatusCode::INTERNAL_SERVER_ERROR,
             Self::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     /// The RFC 6750 error code, or `None` where the response carries none (a request without a
-    /// token, and the 503 when keys are unavailable).
+    /// token, the 500 of a misconfigured route, and the 503 when keys are unavailable).
     pub const fn error_code(&self) -> Option<&'static str> {
         match self {
-            Self::MissingToken | Self::KeysUnavailable => None,
+            Self::MissingToken | Self::MisconfiguredRoute | Self::KeysUnavailable => None,
             Self::InvalidRequest | Self::MissingOrganization => Some("invalid_request"),
             Self::InvalidToken(_) => Some("invalid_token"),
-            Self::InsufficientScope { .. } | Self::WrongOrganization { .. } => {
-                Some("insufficient_scope")
-            }
+            Self::InsufficientScope { .. }
+            | Self::WrongOrganization { .. }
+            | Self::OrganizationScoped { .. } => Some("insufficient_scope"),
+        }
+    }
+
+    /// The `error` member of the JSON body: the RFC 6750 code, or `unauthorized` (no token),
+    /// `server_error` (500) and `temporarily_unavailable` (503) where RFC 6750 has none.
+    ///
+    /// ```
+    /// use axum_logto::AuthError;
+    ///
+    /// assert_eq!(AuthError::MissingToken.body_code(), "unauthorized");
+    /// assert_eq!(AuthError::KeysUnavailable.body_code(), "temporarily_unavailable");
+    /// assert_eq!(AuthError::InvalidRequest.body_code(), "invalid_request");
+    /// ```
+    pub const fn body_code(&self) -> &'static str {
+        match self.error_code() {
+            Some(code) => code,
+            None => match self {
+                Self::MisconfiguredRoute => "server_error",
+                Self::KeysUnavailable => "temporarily_unavailable",
+                _ => "unauthorized",
+            },
+        }
+    }
+
+    /// A short, fixed `snake_case` name of what failed, for logs and metrics labels: the
+    /// [`InvalidTokenReason::name`] for invalid tokens, else `missing_token`,
+    /// `invalid_request`, `missing_organization`, `insufficient_scope`,
+    /// `wrong_organization`, `organization_scoped`, `misconfigured_route` or
+    /// `keys_unavailable`.
+    pub const fn reason(&self) -> &'static str {
+        match self {
+            Self::MissingToken => "missing_token",
+            Self::InvalidRequest => "invalid_request",
+            Self::MissingOrganization => "missing_organization",
+            Self::InvalidToken(reason) => reason.name(),
+            Self::InsufficientScope { .. } => "insufficient_scope",
+            Self::WrongOrganization { .. } => "wrong_organization",
+            Self::OrganizationScoped { .. } => "organization_scoped",
+            Self::MisconfiguredRoute => "misconfigured_route",
+            Self::KeysUnavailable => "keys_unavailable",
+        }
+    }
+
+    /// The scopes a 403 names in its challenge (empty when none), else `None`.
+    pub fn required_scopes(&self) -> Option<&str> {
+        match self {
+            Self::InsufficientScope { required, .. }
+            | Self::WrongOrganization { required }
+            | Self::OrganizationScoped { required } => Some(required),
+            _ => None,
         }
     }
 
@@ -111,6 +181,12 @@ impl AuthError {
                 "the access token needs at least one of the scopes this resource accepts"
             }
             Self::WrongOrganization { .. } => "the access token is for another organization",
+            Self::OrganizationScoped { .. } => {
+                "the access token carries permissions granted within an organization"
+            }
+            Self::MisconfiguredRoute => {
+                "the server cannot tell which organization this route is for"
+            }
             Self::KeysUnavailable => "the signing keys of the issuer are unavailable",
         }
     }
@@ -136,6 +212,7 @@ impl AuthError {
         match error {
             TokenError::Invalid(reason) => Self::InvalidToken(reason),
             TokenError::WrongOrganization => Self::WrongOrganization { required },
+            TokenError::OrganizationScoped => Self::OrganizationScoped { required },
             TokenError::KeysUnavailable => Self::KeysUnavailable,
         }
     }
@@ -179,6 +256,10 @@ mod tests {
             AuthError::WrongOrganization {
                 required: "".into(),
             },
+            AuthError::OrganizationScoped {
+                required: "".into(),
+            },
+            AuthError::MisconfiguredRoute,
             AuthError::KeysUnavailable,
         ]);
         for err in all {

@@ -13,6 +13,7 @@ mod claims;
 mod error;
 mod extract;
 mod keys;
+mod redact;
 mod rejection;
 mod scope;
 mod settings;

@@ -138,6 +138,12 @@ impl AuthRejection {
         self.error.error_code()
     }
 
+    /// The `error` member of the default JSON body: the RFC 6750 code, or `unauthorized`,
+    /// `server_error` or `temporarily_unavailable` (see [`AuthError::body_code`]).
+    pub fn body_code(&self) -> &'static str {
+        self.error.body_code()
+    }
+
     /// The fixed description.
     pub fn description(&self) -> &'static str {
         self.error.description()
@@ -154,7 +160,8 @@ impl AuthRejection {
     }
 
     fn challenge(&self, with_scope: bool) -> Option<String> {
-        if self.error == AuthError::KeysUnavailable {
+        // Server-side trouble (500, 503) is no matter of credentials: no challenge.
+        if self.error.status().is_server_error() {
             return None;
         }
         let mut challenge = format!("Bearer realm=\"{}\"", self.context.realm);
@@ -164,8 +171,7 @@ impl AuthRejection {
                 self.error.description()
             ));
         }
-        if let AuthError::InsufficientScope { required, .. }
-        | AuthError::WrongOrganization { required } = &self.error
+        if let Some(required) = self.error.required_scopes()
             && with_scope
             && !required.is_empty()
         {
@@ -183,10 +189,7 @@ impl AuthRejection {
     /// The response this crate sends when no hook is set, also for use inside a hook that
     /// only wants to adjust it.
     pub fn default_response(&self) -> Response {
-        let code = self.error.error_code().unwrap_or(match self.error {
-            AuthError::KeysUnavailable => "temporarily_unavailable",
-            _ => "unauthorized",
-        });
+        let code = self.error.body_code();
         // Codes and descriptions are fixed ASCII without `"` or `\`: no escaping needed,
         // but serde_json keeps that true even if one ever changes.
         let body = serde_json::json!({
@@ -216,7 +219,12 @@ impl AuthRejection {
 
 fn log_rejection(error: &AuthError) {
     // Never the token itself: only the kind of failure.
-    tracing::debug!(status = error.status().as_u16(), ?error, "request rejected");
+    tracing::debug!(
+        status = error.status().as_u16(),
+        reason = error.reason(),
+        "request refused: {}",
+        error.description()
+    );
 }
 
 impl fmt::Display for AuthRejection {

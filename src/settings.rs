@@ -19,6 +19,11 @@ pub(crate) const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(600);
 pub(crate) const DEFAULT_UNKNOWN_KID_COOLDOWN: Duration = Duration::from_secs(30);
 /// Default wait between fetch attempts while no key set was ever loaded: 2 seconds.
 pub(crate) const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(2);
+/// The largest leeway `build()` accepts: 5 minutes. More would keep expired tokens alive for
+/// longer than any real clock skew explains.
+pub(crate) const MAX_LEEWAY: Duration = Duration::from_secs(300);
+/// Default time the last good key set is used without one successful fetch: 24 hours.
+pub(crate) const DEFAULT_MAX_KEY_SET_AGE: Duration = Duration::from_secs(24 * 3600);
 /// Default cap on the size of an access token: 8 KiB.
 pub(crate) const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
 /// Default cap on the size of a discovery or JWKS response body: 256 KiB.
@@ -33,6 +38,8 @@ pub(crate) struct ValidationSettings {
     pub(crate) audiences: Vec<String>,
     pub(crate) leeway: Duration,
     pub(crate) max_token_size: usize,
+    /// Whether global routes accept tokens with an `organization_id` claim.
+    pub(crate) allow_organization_level_tokens: bool,
 }
 
 /// What the key store reads.
@@ -49,6 +56,8 @@ pub(crate) struct FetchSettings {
     pub(crate) refresh_interval: Duration,
     pub(crate) unknown_kid_cooldown: Duration,
     pub(crate) retry_interval: Duration,
+    /// How long the last good key set serves without one successful fetch.
+    pub(crate) max_key_set_age: Duration,
     pub(crate) max_response_size: usize,
 }
 

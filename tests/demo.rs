@@ -125,6 +125,14 @@ async fn the_route_table() {
             Some(org("acme", &["read:reports"])),
             401,
         ),
+        // Organization-level tokens never pass global routes.
+        (
+            Method::GET,
+            "/docs",
+            Some(org_api("acme", &["read:docs"])),
+            403,
+        ),
+        (Method::GET, "/me", Some(org_api("acme", &[])), 403),
     ];
     for (method, path, token, status) in rows {
         let answer = fetch(&base, method.clone(), path, token.as_deref()).await;

@@ -420,6 +420,23 @@ async fn organization_tokens_and_organization_level_api_tokens() {
             .status,
         StatusCode::FORBIDDEN
     );
+    // An organization-level token carries the user's organization role: a global route
+    // refuses it (403), even with every scope the route needs.
+    let org_admin = provider
+        .token(Some(API), "read:docs admin", Some("org-a"))
+        .await;
+    for (method, path) in [
+        (Method::GET, "/docs"),
+        (Method::DELETE, "/docs/1"),
+        (Method::GET, "/me"),
+    ] {
+        let a = fetch(&api, method.clone(), path, Some(&org_admin)).await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{method} {path}");
+        assert_eq!(
+            a.json(),
+            json!({"error": "insufficient_scope", "error_description": "the access token carries permissions granted within an organization"})
+        );
+    }
     // An API token without organization_id on the organization-level route.
     let plain = provider.api_token("read:reports").await;
     assert_eq!(
@@ -555,8 +572,17 @@ fn without_issuer(info: &AuthInfo) -> Value {
 async fn test_issuer_tokens_stand_for_provider_tokens() {
     let provider = Provider::start();
     let issuer = TestIssuer::start().await;
-    let from_provider_state = state_for(&provider);
-    let from_issuer_state = issuer.state_builder(API).build().unwrap();
+    // Organization-level tokens are compared too: both states accept them on `validate()`.
+    let from_provider_state = LogtoState::builder(&provider.base)
+        .audience(API)
+        .allow_organization_level_tokens()
+        .build()
+        .unwrap();
+    let from_issuer_state = issuer
+        .state_builder(API)
+        .allow_organization_level_tokens()
+        .build()
+        .unwrap();
 
     for (resource, organization) in [(API, None), (API, Some("org-b"))] {
         let real = provider

@@ -426,12 +426,12 @@ async fn organization_tokens_from_path_header_and_any() {
     // Any organization.
     let a = call(&app, "/any-org", &[("authorization", &auth)]).await;
     assert_eq!((a.status, a.body.as_str()), (StatusCode::OK, "org-a"));
-    // A route without {org_id}: the programming error is a 400, not a panic.
+    // A route without {org_id}: the programming error is the server's, a 500 (not a panic).
     assert_eq!(
         call(&app, "/no-param", &[("authorization", &auth)])
             .await
             .status,
-        StatusCode::BAD_REQUEST
+        StatusCode::INTERNAL_SERVER_ERROR
     );
     // No token at all still answers 401 first.
     assert_eq!(

@@ -427,7 +427,7 @@ async fn plain_http_elsewhere_is_refused_at_build() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "the endpoint uses plain http to a host that is not loopback; use https"
+        r#"the endpoint "http://logto.example.com" uses plain http to a host that is not loopback; use https"#
     );
 }
 

@@ -510,11 +510,23 @@ async fn organization_tokens() {
     );
     // An organization-only API accepts no API-resource token through `validate`.
     assert_refused!(state, api_token, R::WrongAudience);
-    // organization_id claim for organization-level API resources.
+    // organization_id claim for organization-level API resources: refused by `validate()`
+    // (its permissions are the user's within the organization), read when opted in.
     let (issuer, state) = setup().await;
     let token = issuer.token().audience(API).organization_id("org-a").sign();
     assert_eq!(
-        state.validate(&token).await.unwrap().organization_id(),
+        state.validate(&token).await.unwrap_err(),
+        AuthError::OrganizationScoped {
+            required: "".into()
+        }
+    );
+    let opted_in = issuer
+        .state_builder(API)
+        .allow_organization_level_tokens()
+        .build()
+        .unwrap();
+    assert_eq!(
+        opted_in.validate(&token).await.unwrap().organization_id(),
         Some("org-a")
     );
 }

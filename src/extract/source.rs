@@ -3,7 +3,11 @@
 use std::future::Future;
 use std::marker::PhantomData;
 
-use axum::extract::{FromRequestParts, RawPathParams};
+use std::collections::BTreeSet;
+use std::sync::{Mutex, PoisonError};
+
+use axum::extract::rejection::RawPathParamsRejection;
+use axum::extract::{FromRequestParts, MatchedPath, RawPathParams};
 use http::request::Parts;
 
 use crate::error::AuthError;
@@ -85,32 +89,55 @@ impl ParamName for OrgIdHeader {
 /// }
 /// ```
 ///
-/// A route without that parameter is a programming error: it is logged at `error` and the
-/// request gets 400 [`AuthError::MissingOrganization`].
+/// The value is percent-decoded and compared exactly (organization ids are case-sensitive).
+/// An empty value, or one that does not decode to UTF-8 (`/orgs/%FF/members`), is the
+/// client's fault: 400 [`AuthError::MissingOrganization`], logged at `debug`. A route without
+/// that parameter is the server's: 500 [`AuthError::MisconfiguredRoute`], logged at `error`
+/// once per route.
 #[derive(Debug, Clone, Copy)]
 pub struct OrgFromPath<N = OrgIdParam>(PhantomData<fn() -> N>);
 
 impl<N: ParamName, S: Send + Sync> OrgSource<S> for OrgFromPath<N> {
     async fn org_id(parts: &mut Parts, _: &S) -> Result<Option<String>, AuthError> {
-        let params = RawPathParams::from_request_parts(parts, &()).await.ok();
-        let value = params.as_ref().and_then(|params| {
-            params
-                .iter()
-                .find(|(name, _)| *name == N::NAME)
-                .map(|(_, v)| v)
-        });
-        match value {
-            Some(id) if !id.is_empty() => Ok(Some(id.to_owned())),
-            Some(_) => Err(AuthError::MissingOrganization),
-            None => {
-                tracing::error!(
+        let params = match RawPathParams::from_request_parts(parts, &()).await {
+            Ok(params) => params,
+            Err(RawPathParamsRejection::InvalidUtf8InPathParam(_)) => {
+                tracing::debug!(
                     param = N::NAME,
-                    "OrgFromPath is used on a route without this path parameter"
+                    "the path parameter does not decode to UTF-8"
                 );
-                Err(AuthError::MissingOrganization)
+                return Err(AuthError::MissingOrganization);
             }
+            Err(_) => return Err(misconfigured::<N>(parts)),
+        };
+        match params.iter().find(|(name, _)| *name == N::NAME) {
+            Some((_, id)) if !id.is_empty() => Ok(Some(id.to_owned())),
+            Some(_) => Err(AuthError::MissingOrganization),
+            None => Err(misconfigured::<N>(parts)),
         }
     }
+}
+
+/// `OrgFromPath<N>` on a route without `{N}`: logs at `error` the first time for each route
+/// (the route is fixed, so one line says it all), and answers 500.
+fn misconfigured<N: ParamName>(parts: &Parts) -> AuthError {
+    static LOGGED: Mutex<BTreeSet<(String, &'static str)>> = Mutex::new(BTreeSet::new());
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map_or("<unknown route>", MatchedPath::as_str);
+    let first = LOGGED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert((route.to_owned(), N::NAME));
+    if first {
+        tracing::error!(
+            route,
+            param = N::NAME,
+            "OrgFromPath is used on a route without this path parameter; requests get 500"
+        );
+    }
+    AuthError::MisconfiguredRoute
 }
 
 /// The organization is the value of header `N` (default `x-organization-id`). A missing or

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::algorithm::{Algorithm, Family};
 use super::error::{KeyFetchError, KeyFetchErrorKind};
 use super::public_key::PublicKey;
+use crate::redact::{Redacted, RedactedList};
 
 /// One verification key, with the one algorithm it is used with.
 pub(crate) struct VerifyingKey {
@@ -82,8 +83,8 @@ impl KeySet {
     }
 
     /// The kids, for logs.
-    pub(crate) fn kids(&self) -> Vec<&str> {
-        self.keys.iter().filter_map(|k| k.kid.as_deref()).collect()
+    pub(crate) fn kids(&self) -> RedactedList<'_> {
+        RedactedList(self.keys.iter().filter_map(|k| k.kid.as_deref()).collect())
     }
 
     /// Whether both sets hold the same keys by kid and algorithm, in the same order.
@@ -108,19 +109,26 @@ pub(crate) fn parse_jwks(body: &[u8]) -> Result<KeySet, KeyFetchError> {
     let doc: Document = serde_json::from_slice(body).map_err(|error| {
         KeyFetchError::new(KeyFetchErrorKind::InvalidDocument).with_cause(error)
     })?;
-    let keys: Vec<Arc<VerifyingKey>> = doc
-        .keys
-        .iter()
-        .enumerate()
-        .filter_map(|(index, jwk)| match parse_jwk(jwk) {
-            Ok(key) => Some(Arc::new(key)),
-            Err(reason) => {
-                let kid = jwk.get("kid").and_then(Value::as_str).unwrap_or("");
-                tracing::debug!(index, kid, reason, "skipping a JWK this crate cannot use");
-                None
+    let mut keys: Vec<Arc<VerifyingKey>> = Vec::with_capacity(doc.keys.len());
+    for (index, jwk) in doc.keys.iter().enumerate() {
+        let skip = match parse_jwk(jwk) {
+            // Two keys with one kid and one algorithm would make a lookup depend on order:
+            // the first published is the one used.
+            Ok(key)
+                if key.kid.is_some()
+                    && keys.iter().any(|k| k.kid == key.kid && k.alg == key.alg) =>
+            {
+                "an earlier key has the same kid and algorithm"
             }
-        })
-        .collect();
+            Ok(key) => {
+                keys.push(Arc::new(key));
+                continue;
+            }
+            Err(reason) => reason,
+        };
+        let kid = Redacted(jwk.get("kid").and_then(Value::as_str).unwrap_or(""));
+        tracing::debug!(index, %kid, reason = skip, "skipping a JWK this crate cannot use");
+    }
     if keys.is_empty() {
         return Err(KeyFetchError::new(KeyFetchErrorKind::NoUsableKeys));
     }
@@ -265,6 +273,43 @@ mod tests {
         let set = parse_jwks(&jwks_doc(&mixed)).unwrap();
         assert_eq!(set.len(), 1);
         assert_eq!(set.keys[0].kid.as_deref(), Some("good"));
+    }
+
+    #[test]
+    fn the_first_of_two_keys_with_one_kid_and_algorithm_is_used() {
+        let other = rsa(2048, r#","kid":"a""#);
+        let set = parse_jwks(&jwks_doc(&[
+            ec384(r#","kid":"a""#),
+            ec384(r#","kid":"a""#),
+            other,
+        ]))
+        .unwrap();
+        let kinds: Vec<_> = set.keys.iter().map(|k| k.alg).collect();
+        assert_eq!(kinds, [Algorithm::Es384, Algorithm::Rs256]);
+    }
+
+    #[test]
+    fn rsa_exponents_and_ec_points_are_checked_at_load() {
+        let n = URL_SAFE_NO_PAD.encode(vec![0xc5u8; 256]);
+        for e in ["AQ", "Ag", "AAE", "AQAA", "", "AQAAAAAAAAAB"] {
+            let jwk = format!(r#"{{"kty":"RSA","n":"{n}","e":"{e}"}}"#);
+            assert_eq!(
+                kind(&jwks_doc(&[jwk])),
+                KeyFetchErrorKind::NoUsableKeys,
+                "e={e}"
+            );
+        }
+        let n9000 = URL_SAFE_NO_PAD.encode(vec![0xc5u8; 1025]);
+        let jwk = format!(r#"{{"kty":"RSA","n":"{n9000}","e":"AQAB"}}"#);
+        assert_eq!(kind(&jwks_doc(&[jwk])), KeyFetchErrorKind::NoUsableKeys);
+        // (x, y + 1) is not on P-384.
+        let mut y = URL_SAFE_NO_PAD.decode(EC384_Y).unwrap();
+        *y.last_mut().unwrap() ^= 1;
+        let off = format!(
+            r#"{{"kty":"EC","crv":"P-384","x":"{EC384_X}","y":"{}"}}"#,
+            URL_SAFE_NO_PAD.encode(y)
+        );
+        assert_eq!(kind(&jwks_doc(&[off])), KeyFetchErrorKind::NoUsableKeys);
     }
 
     #[test]

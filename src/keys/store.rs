@@ -6,9 +6,12 @@
 //! - a background task refreshes the set every `refresh_interval` without blocking requests;
 //! - an unknown `kid` causes one single-flight refetch, then a cooldown during which unknown
 //!   `kid`s are rejected without fetching (the initial load and the timer start no cooldown);
-//! - a failed or garbage fetch keeps the last good set (and logs a `warn`);
-//! - while no set was ever loaded, fetch attempts are spaced by `retry_interval` and lookups
-//!   answer [`KeyError::Unavailable`].
+//! - a failed or garbage fetch keeps the last good set (and logs a `warn`), but only up to
+//!   `max_key_set_age` after the last successful fetch;
+//! - while no usable set is loaded (never, or too old), fetch attempts are spaced by
+//!   `retry_interval` and lookups answer [`KeyError::Unavailable`];
+//! - every lookup makes sure the refresher runs (one atomic load), so that a server whose
+//!   requests all hit the snapshot still sees removed keys disappear.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -23,6 +26,7 @@ use super::discovery::jwks_uri_from_discovery;
 use super::error::{Document, KeyFetchError, KeyFetchErrorKind};
 use super::fetch::get;
 use super::jwk::{KeySet, Lookup, VerifyingKey, parse_jwks};
+use crate::redact::Redacted;
 use crate::settings::{FetchSettings, display_url};
 
 /// Why no key was found for a token.
@@ -53,9 +57,16 @@ pub(crate) struct KeyStore {
     inner: Arc<Inner>,
 }
 
+/// A key set and when it was fetched.
+#[derive(Debug)]
+struct Snapshot {
+    set: KeySet,
+    fetched_at: Instant,
+}
+
 struct Inner {
     cfg: FetchSettings,
-    keys: ArcSwapOption<KeySet>,
+    keys: ArcSwapOption<Snapshot>,
     /// The JWKS URI found by discovery (or configured), once known.
     jwks_uri: OnceLock<Url>,
     /// Single flight: held for the whole of a fetch, by the task that runs it.
@@ -73,7 +84,7 @@ impl fmt::Debug for Inner {
             .field("jwks_uri", &self.jwks_uri.get())
             .field(
                 "loaded_keys",
-                &self.keys.load().as_ref().map(|set| set.len()),
+                &self.keys.load().as_ref().map(|snapshot| snapshot.set.len()),
             )
             .field("attempts", &self.attempts.load(Ordering::Relaxed))
             .finish_non_exhaustive()
@@ -123,10 +134,18 @@ impl KeyStore {
         self.ensure_refresher();
         let seen = self.inner.attempts.load(Ordering::Acquire);
         let guard = self.inner.fetch_lock.clone().lock_owned().await;
-        if self.inner.attempts.load(Ordering::Acquire) != seen && self.inner.keys.load().is_some() {
+        if self.inner.attempts.load(Ordering::Acquire) != seen && self.usable().is_some() {
             return Ok(());
         }
         Inner::fetch_in_task(&self.inner, guard, false).await
+    }
+
+    /// The current key set, unless none was loaded or it is older than `max_key_set_age`.
+    fn usable(&self) -> Option<Arc<Snapshot>> {
+        self.inner
+            .keys
+            .load_full()
+            .filter(|snapshot| snapshot.fetched_at.elapsed() <= self.inner.cfg.max_key_set_age)
     }
 
     /// Finds the key for a token header's `kid` and `alg`.
@@ -135,11 +154,12 @@ impl KeyStore {
         kid: Option<&str>,
         alg: Algorithm,
     ) -> Result<Arc<VerifyingKey>, KeyError> {
+        self.ensure_refresher();
         // Read the attempt counter before the snapshot: if a fetch completes in between, the
         // refetch below sees a changed counter and does not fetch again.
         let seen = self.inner.attempts.load(Ordering::Acquire);
-        if let Some(set) = self.inner.keys.load().as_ref() {
-            match set.lookup(kid, alg) {
+        if let Some(snapshot) = self.usable() {
+            match snapshot.set.lookup(kid, alg) {
                 Lookup::Found(key) => return Ok(key),
                 Lookup::AlgorithmMismatch => return Err(KeyError::AlgorithmMismatch),
                 // A token without `kid` names no new key: fetching cannot help.
@@ -147,22 +167,22 @@ impl KeyStore {
                 Lookup::NotFound => {}
             }
         }
-        self.ensure_refresher();
         self.refetch_if_allowed(seen).await;
-        match self.inner.keys.load().as_ref() {
+        match self.usable() {
             None => Err(KeyError::Unavailable),
-            Some(set) => match set.lookup(kid, alg) {
+            Some(snapshot) => match snapshot.set.lookup(kid, alg) {
                 Lookup::Found(key) => Ok(key),
                 Lookup::AlgorithmMismatch => Err(KeyError::AlgorithmMismatch),
                 Lookup::NotFound => {
-                    tracing::debug!(kid, "no key with this kid in the issuer's JWK set");
+                    let kid = kid.map(Redacted);
+                    tracing::debug!(kid = ?kid, "no key with this kid in the issuer's JWK set");
                     Err(KeyError::UnknownKey)
                 }
             },
         }
     }
 
-    /// Whether the cooldown (keys loaded) or the retry interval (no keys yet) since the last
+    /// Whether the cooldown (usable keys loaded) or the retry interval (none) since the last
     /// completed fetch forbids a new one.
     fn must_wait(&self, loaded: bool) -> bool {
         let times = *lock(&self.inner.times);
@@ -180,7 +200,7 @@ impl KeyStore {
     async fn refetch_if_allowed(&self, seen: u64) {
         // Checked before waiting for the lock too, so that requests inside the cooldown or the
         // retry interval answer at once instead of queueing behind a fetch in flight.
-        if self.must_wait(self.inner.keys.load().is_some()) {
+        if self.must_wait(self.usable().is_some()) {
             tracing::debug!("key fetch skipped: inside the cooldown");
             return;
         }
@@ -188,7 +208,7 @@ impl KeyStore {
         if self.inner.attempts.load(Ordering::Acquire) != seen {
             return;
         }
-        let loaded = self.inner.keys.load().is_some();
+        let loaded = self.usable().is_some();
         if self.must_wait(loaded) {
             return;
         }
@@ -257,19 +277,26 @@ impl Inner {
         let outcome = match self.fetch_key_set().await {
             Ok(set) => {
                 let previous = self.keys.load();
-                if previous.as_ref().is_some_and(|old| old.same_kids(&set)) {
+                if previous.as_ref().is_some_and(|old| old.set.same_kids(&set)) {
                     tracing::debug!(keys = set.len(), "JWK set refreshed, unchanged");
                 } else {
-                    tracing::info!(keys = set.len(), kids = ?set.kids(), "loaded the issuer's JWK set");
+                    tracing::info!(keys = set.len(), kids = %set.kids(), "loaded the issuer's JWK set");
                 }
-                self.keys.store(Some(Arc::new(set)));
+                let fetched_at = Instant::now();
+                self.keys
+                    .store(Some(Arc::new(Snapshot { set, fetched_at })));
                 Ok(())
             }
             Err(error) => {
-                if self.keys.load().is_some() {
-                    tracing::warn!("{error}; keeping the previous key set");
-                } else {
-                    tracing::warn!("{error}; no key set is loaded yet");
+                match self.keys.load().as_ref() {
+                    Some(old) if old.fetched_at.elapsed() <= self.cfg.max_key_set_age => {
+                        tracing::warn!("{error}; keeping the previous key set");
+                    }
+                    Some(_) => tracing::warn!(
+                        "{error}; the previous key set is older than the maximum key set age \
+                         and no longer used"
+                    ),
+                    None => tracing::warn!("{error}; no key set is loaded yet"),
                 }
                 Err(error)
             }

@@ -10,40 +10,65 @@ use super::LogtoState;
 use crate::keys::{KeyStore, default_client};
 use crate::rejection::{AuthRejection, RejectionContext, RejectionHook, is_quotable_realm};
 use crate::settings::{
-    DEFAULT_FETCH_TIMEOUT, DEFAULT_LEEWAY, DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_MAX_TOKEN_SIZE,
-    DEFAULT_REFRESH_INTERVAL, DEFAULT_RETRY_INTERVAL, DEFAULT_UNKNOWN_KID_COOLDOWN, FetchSettings,
-    ValidationSettings, is_secure_url,
+    DEFAULT_FETCH_TIMEOUT, DEFAULT_LEEWAY, DEFAULT_MAX_KEY_SET_AGE, DEFAULT_MAX_RESPONSE_SIZE,
+    DEFAULT_MAX_TOKEN_SIZE, DEFAULT_REFRESH_INTERVAL, DEFAULT_RETRY_INTERVAL,
+    DEFAULT_UNKNOWN_KID_COOLDOWN, FetchSettings, MAX_LEEWAY, ValidationSettings, is_secure_url,
 };
 use crate::token::Validator;
 
-/// Why [`LogtoStateBuilder::build`] refused the configuration.
+/// Why [`LogtoStateBuilder::build`] refused the configuration. Each variant names the option
+/// and, where there is one, the value that was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// A URL (`what` says which option) could not be parsed, is not absolute, uses a scheme
     /// other than `http`/`https`, or carries a query or fragment.
     InvalidUrl {
-        /// The option: `"endpoint"`, `"issuer"` or `"jwks_uri"`.
+        /// The option: `"endpoint"`, `"issuer"`, `"additional_issuer"` or `"jwks_uri"`.
         what: &'static str,
+        /// The value refused.
+        value: String,
     },
     /// A URL uses plain `http` to a host that is not loopback (`localhost`, `127.0.0.0/8`,
     /// `::1`). Keys fetched over plain HTTP could be replaced by anyone on the path.
     InsecureUrl {
-        /// The option: `"endpoint"`, `"issuer"` or `"jwks_uri"`.
+        /// The option: `"endpoint"`, `"issuer"`, `"additional_issuer"` or `"jwks_uri"`.
         what: &'static str,
+        /// The value refused.
+        value: String,
     },
     /// No audience was configured, and [`LogtoStateBuilder::organization_tokens_only`] was not
     /// called either.
     MissingAudience,
     /// An audience is empty or contains whitespace.
-    InvalidAudience,
+    InvalidAudience {
+        /// The value refused.
+        value: String,
+    },
     /// The realm is empty or contains `"`, `\` or a control character.
-    InvalidRealm,
+    InvalidRealm {
+        /// The value refused.
+        value: String,
+    },
     /// A duration or size option is zero where it must not be (`what` says which).
     InvalidLimit {
         /// The option: `"fetch_timeout"`, `"refresh_interval"`, `"retry_interval"`,
-        /// `"unknown_kid_cooldown"`, `"max_token_size"` or `"max_response_size"`.
+        /// `"unknown_kid_cooldown"`, `"max_key_set_age"`, `"max_token_size"` or
+        /// `"max_response_size"`.
         what: &'static str,
+    },
+    /// The leeway is longer than 5 minutes: it tolerates clock skew, not expired tokens.
+    LeewayTooLarge {
+        /// The value refused.
+        leeway: Duration,
+    },
+    /// The maximum key set age is not longer than the refresh interval, so every key set
+    /// would be too old before the next refresh.
+    KeySetAgeTooShort {
+        /// The maximum key set age.
+        max_key_set_age: Duration,
+        /// The refresh interval.
+        refresh_interval: Duration,
     },
     /// The default HTTP client could not be built (TLS backend initialisation failed).
     HttpClient,
@@ -52,23 +77,40 @@ pub enum ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::InvalidUrl { what } => write!(
+            Self::InvalidUrl { what, value } => write!(
                 f,
-                "the {what} is not an absolute http(s) URL without query or fragment"
+                "the {what} {value:?} is not an absolute http(s) URL without query or fragment"
             ),
-            Self::InsecureUrl { what } => write!(
+            Self::InsecureUrl { what, value } => write!(
                 f,
-                "the {what} uses plain http to a host that is not loopback; use https"
+                "the {what} {value:?} uses plain http to a host that is not loopback; use https"
             ),
             Self::MissingAudience => f.write_str(
                 "no audience is configured: call .audience(\"<API resource indicator>\"), \
                  or .organization_tokens_only() for an API that takes only organization tokens",
             ),
-            Self::InvalidAudience => f.write_str("an audience is empty or contains whitespace"),
-            Self::InvalidRealm => f.write_str(
-                "the realm is empty or contains a double quote, a backslash or a control character",
+            Self::InvalidAudience { value } => {
+                write!(f, "the audience {value:?} is empty or contains whitespace")
+            }
+            Self::InvalidRealm { value } => write!(
+                f,
+                "the realm {value:?} is empty or contains a double quote, a backslash or a \
+                 control character"
             ),
             Self::InvalidLimit { what } => write!(f, "the {what} must be greater than zero"),
+            Self::LeewayTooLarge { leeway } => write!(
+                f,
+                "the leeway {leeway:?} is longer than the 5 minutes allowed: it tolerates clock \
+                 skew, not expired tokens"
+            ),
+            Self::KeySetAgeTooShort {
+                max_key_set_age,
+                refresh_interval,
+            } => write!(
+                f,
+                "the max_key_set_age {max_key_set_age:?} must be longer than the \
+                 refresh_interval {refresh_interval:?}"
+            ),
             Self::HttpClient => f.write_str("the default HTTP client could not be built"),
         }
     }
@@ -103,10 +145,13 @@ pub struct LogtoStateBuilder {
     pub(crate) issuer: Option<String>,
     pub(crate) jwks_uri: Option<String>,
     pub(crate) client: Option<reqwest::Client>,
+    pub(crate) additional_issuers: Vec<String>,
+    pub(crate) allow_organization_level_tokens: bool,
     pub(crate) fetch_timeout: Duration,
     pub(crate) refresh_interval: Duration,
     pub(crate) unknown_kid_cooldown: Duration,
     pub(crate) retry_interval: Duration,
+    pub(crate) max_key_set_age: Duration,
     pub(crate) max_token_size: usize,
     pub(crate) max_response_size: usize,
     pub(crate) realm: Option<String>,
@@ -121,12 +166,18 @@ impl fmt::Debug for LogtoStateBuilder {
             .field("organization_tokens_only", &self.organization_tokens_only)
             .field("leeway", &self.leeway)
             .field("issuer", &self.issuer)
+            .field("additional_issuers", &self.additional_issuers)
+            .field(
+                "allow_organization_level_tokens",
+                &self.allow_organization_level_tokens,
+            )
             .field("jwks_uri", &self.jwks_uri)
             .field("custom_client", &self.client.is_some())
             .field("fetch_timeout", &self.fetch_timeout)
             .field("refresh_interval", &self.refresh_interval)
             .field("unknown_kid_cooldown", &self.unknown_kid_cooldown)
             .field("retry_interval", &self.retry_interval)
+            .field("max_key_set_age", &self.max_key_set_age)
             .field("max_token_size", &self.max_token_size)
             .field("max_response_size", &self.max_response_size)
             .field("realm", &self.realm)
@@ -144,12 +195,15 @@ impl LogtoStateBuilder {
             organization_tokens_only: false,
             leeway: DEFAULT_LEEWAY,
             issuer: None,
+            additional_issuers: Vec::new(),
+            allow_organization_level_tokens: false,
             jwks_uri: None,
             client: None,
             fetch_timeout: DEFAULT_FETCH_TIMEOUT,
             refresh_interval: DEFAULT_REFRESH_INTERVAL,
             unknown_kid_cooldown: DEFAULT_UNKNOWN_KID_COOLDOWN,
             retry_interval: DEFAULT_RETRY_INTERVAL,
+            max_key_set_age: DEFAULT_MAX_KEY_SET_AGE,
             max_token_size: DEFAULT_MAX_TOKEN_SIZE,
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             realm: None,
@@ -176,7 +230,24 @@ impl LogtoStateBuilder {
         self
     }
 
-    /// Clock skew tolerated on `exp`, `nbf` and `iat`. Default: 60 seconds.
+    /// Lets global routes ([`Auth`](crate::Auth), [`RequireScopes`](crate::RequireScopes),
+    /// [`LogtoState::validate`]) accept tokens that carry an `organization_id` claim. Default:
+    /// off, and such tokens get 403
+    /// [`OrganizationScoped`](crate::AuthError::OrganizationScoped).
+    ///
+    /// **Risk**: in Logto an API resource's permissions can be granted by global roles *and*
+    /// by organization roles. A token requested with `organization_id` carries the
+    /// permissions of the user's role in that organization, and any user who creates an
+    /// organization is its admin there. With this option on, such a user passes
+    /// `RequireScopes<Admin>` on a global route. Turn it on only when every permission of the
+    /// API means the same in an organization as globally.
+    pub fn allow_organization_level_tokens(mut self) -> Self {
+        self.allow_organization_level_tokens = true;
+        self
+    }
+
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`, at most 5 minutes (`build()` refuses
+    /// more with [`ConfigError::LeewayTooLarge`]). Default: 60 seconds.
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
         self
@@ -186,6 +257,30 @@ impl LogtoStateBuilder {
     /// uses. When discovery runs, its `issuer` must equal this value.
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Accepts one more `iss` value, signed by the same keys: a tenant with a custom domain
+    /// issues tokens as `https://auth.example.com/oidc` to clients on that domain and as
+    /// `https://<tenant>.logto.app/oidc` to clients still on the default one. Repeatable.
+    /// Discovery still runs at the endpoint and checks the endpoint's own issuer. Each value
+    /// must be an https (or loopback http) URL; it is compared byte for byte. Default: none.
+    ///
+    /// ```
+    /// use axum_logto::LogtoState;
+    ///
+    /// let logto = LogtoState::builder("https://auth.example.com")
+    ///     .additional_issuer("https://my-tenant.logto.app/oidc")
+    ///     .audience("https://api.example.com")
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(
+    ///     logto.issuers(),
+    ///     ["https://auth.example.com/oidc", "https://my-tenant.logto.app/oidc"]
+    /// );
+    /// ```
+    pub fn additional_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.additional_issuers.push(issuer.into());
         self
     }
 
@@ -229,11 +324,24 @@ impl LogtoStateBuilder {
         self
     }
 
-    /// While no key set has ever been loaded, the minimum time between two fetch attempts;
-    /// requests in between fail at once with [`KeysUnavailable`](crate::AuthError::KeysUnavailable)
-    /// (503, and this value in `Retry-After`). Default: 2 seconds.
+    /// While no usable key set is loaded (never loaded, or older than the
+    /// [maximum key set age](Self::max_key_set_age)), the minimum time between two fetch
+    /// attempts; requests in between fail at once with
+    /// [`KeysUnavailable`](crate::AuthError::KeysUnavailable) (503, and this value in
+    /// `Retry-After`). Default: 2 seconds.
     pub fn retry_interval(mut self, interval: Duration) -> Self {
         self.retry_interval = interval;
+        self
+    }
+
+    /// How long the last good key set keeps serving while every refresh fails. Stale keys are
+    /// better than none during a short outage, but not forever: a key the issuer removed (say
+    /// after a leak) must stop working. Past this age, requests get 503
+    /// [`KeysUnavailable`](crate::AuthError::KeysUnavailable) while fetching goes on, spaced by
+    /// the [retry interval](Self::retry_interval). Must be longer than the
+    /// [refresh interval](Self::refresh_interval). Default: 24 hours.
+    pub fn max_key_set_age(mut self, age: Duration) -> Self {
+        self.max_key_set_age = age;
         self
     }
 
@@ -293,16 +401,23 @@ impl LogtoStateBuilder {
     /// [`organization_tokens_only`](Self::organization_tokens_only)), the realm or an audience
     /// is unusable, a limit is zero, or the default HTTP client cannot be built.
     pub fn build(self) -> Result<LogtoState, ConfigError> {
-        let endpoint = parse_url(self.endpoint.trim_end_matches('/'), "endpoint")?;
-        let endpoint_str = endpoint.as_str().trim_end_matches('/').to_owned();
+        let endpoint = endpoint_url(&self.endpoint)?;
+        let endpoint = endpoint.as_str().trim_end_matches('/');
         let issuer = match &self.issuer {
             Some(issuer) => {
                 // The issuer is compared byte for byte with `iss`; only check it is a URL.
                 parse_url(issuer, "issuer")?;
                 issuer.clone()
             }
-            None => format!("{endpoint_str}/oidc"),
+            None => format!("{endpoint}/oidc"),
         };
+        let mut issuers = vec![issuer.clone()];
+        for extra in &self.additional_issuers {
+            parse_url(extra, "additional_issuer")?;
+            if !issuers.contains(extra) {
+                issuers.push(extra.clone());
+            }
+        }
         let jwks_uri = self
             .jwks_uri
             .as_deref()
@@ -310,23 +425,21 @@ impl LogtoStateBuilder {
             .transpose()?;
         let discovery_url = match jwks_uri {
             Some(_) => None,
-            None => Some(
-                Url::parse(&format!(
-                    "{endpoint_str}/oidc/.well-known/openid-configuration"
-                ))
-                .map_err(|_| ConfigError::InvalidUrl { what: "endpoint" })?,
-            ),
+            None => Some(parse_url(
+                &format!("{endpoint}/oidc/.well-known/openid-configuration"),
+                "endpoint",
+            )?),
         };
 
         if self.audiences.is_empty() && !self.organization_tokens_only {
             return Err(ConfigError::MissingAudience);
         }
-        if self
+        if let Some(bad) = self
             .audiences
             .iter()
-            .any(|a| a.is_empty() || a.chars().any(char::is_whitespace))
+            .find(|a| a.is_empty() || a.chars().any(char::is_whitespace))
         {
-            return Err(ConfigError::InvalidAudience);
+            return Err(ConfigError::InvalidAudience { value: bad.clone() });
         }
         let realm = self
             .realm
@@ -334,19 +447,31 @@ impl LogtoStateBuilder {
             .or_else(|| self.audiences.first().cloned())
             .unwrap_or_else(|| issuer.clone());
         if realm.is_empty() || !is_quotable_realm(&realm) {
-            return Err(ConfigError::InvalidRealm);
+            return Err(ConfigError::InvalidRealm { value: realm });
         }
         for (what, zero) in [
             ("fetch_timeout", self.fetch_timeout.is_zero()),
             ("refresh_interval", self.refresh_interval.is_zero()),
             ("retry_interval", self.retry_interval.is_zero()),
             ("unknown_kid_cooldown", self.unknown_kid_cooldown.is_zero()),
+            ("max_key_set_age", self.max_key_set_age.is_zero()),
             ("max_token_size", self.max_token_size == 0),
             ("max_response_size", self.max_response_size == 0),
         ] {
             if zero {
                 return Err(ConfigError::InvalidLimit { what });
             }
+        }
+        if self.leeway > MAX_LEEWAY {
+            return Err(ConfigError::LeewayTooLarge {
+                leeway: self.leeway,
+            });
+        }
+        if self.max_key_set_age <= self.refresh_interval {
+            return Err(ConfigError::KeySetAgeTooShort {
+                max_key_set_age: self.max_key_set_age,
+                refresh_interval: self.refresh_interval,
+            });
         }
 
         let client = match self.client.clone() {
@@ -360,10 +485,11 @@ impl LogtoStateBuilder {
             hook: self.hook.clone(),
         });
         let validation = ValidationSettings {
-            issuers: vec![issuer.clone()],
+            issuers,
             audiences: self.audiences.clone(),
             leeway: self.leeway,
             max_token_size: self.max_token_size,
+            allow_organization_level_tokens: self.allow_organization_level_tokens,
         };
         let fetch = FetchSettings {
             client,
@@ -374,6 +500,7 @@ impl LogtoStateBuilder {
             refresh_interval: self.refresh_interval,
             unknown_kid_cooldown: self.unknown_kid_cooldown,
             retry_interval: self.retry_interval,
+            max_key_set_age: self.max_key_set_age,
             max_response_size: self.max_response_size,
         };
         let validator = Validator::new(validation, KeyStore::new(fetch));
@@ -381,16 +508,53 @@ impl LogtoStateBuilder {
     }
 }
 
+/// The Logto endpoint as a URL. Logto's console also shows the "Issuer endpoint"
+/// (`<endpoint>/oidc`) and the discovery URL; both name the same tenant, so they are taken
+/// for the endpoint they end with (Logto's issuer is always `<endpoint>/oidc`).
+fn endpoint_url(raw: &str) -> Result<Url, ConfigError> {
+    let trimmed = raw.trim_end_matches('/');
+    let endpoint = trimmed
+        .strip_suffix("/oidc/.well-known/openid-configuration")
+        .or_else(|| trimmed.strip_suffix("/oidc"))
+        .unwrap_or(trimmed);
+    if endpoint.len() != trimmed.len() {
+        tracing::debug!(
+            given = raw,
+            endpoint,
+            "taking the Logto endpoint out of an issuer or discovery URL"
+        );
+    }
+    parse_url(endpoint, "endpoint").map_err(|error| match error {
+        // Name what the user passed, not the trimmed form.
+        ConfigError::InvalidUrl { what, .. } => ConfigError::InvalidUrl {
+            what,
+            value: raw.to_owned(),
+        },
+        ConfigError::InsecureUrl { what, .. } => ConfigError::InsecureUrl {
+            what,
+            value: raw.to_owned(),
+        },
+        other => other,
+    })
+}
+
 fn parse_url(raw: &str, what: &'static str) -> Result<Url, ConfigError> {
-    let url = Url::parse(raw).map_err(|_| ConfigError::InvalidUrl { what })?;
+    let invalid = || ConfigError::InvalidUrl {
+        what,
+        value: raw.to_owned(),
+    };
+    let url = Url::parse(raw).map_err(|_| invalid())?;
     if url.query().is_some() || url.fragment().is_some() || url.cannot_be_a_base() {
-        return Err(ConfigError::InvalidUrl { what });
+        return Err(invalid());
     }
     if !is_secure_url(&url) {
         return Err(if url.scheme() == "http" {
-            ConfigError::InsecureUrl { what }
+            ConfigError::InsecureUrl {
+                what,
+                value: raw.to_owned(),
+            }
         } else {
-            ConfigError::InvalidUrl { what }
+            invalid()
         });
     }
     Ok(url)
@@ -420,39 +584,120 @@ mod tests {
 
     #[test]
     fn rejects_bad_and_insecure_urls() {
-        assert_eq!(
-            builder("tenant.logto.app").build().unwrap_err(),
-            ConfigError::InvalidUrl { what: "endpoint" }
-        );
-        assert_eq!(
-            builder("ftp://tenant.logto.app").build().unwrap_err(),
-            ConfigError::InvalidUrl { what: "endpoint" }
-        );
-        assert_eq!(
-            builder("https://tenant.logto.app?x=1").build().unwrap_err(),
-            ConfigError::InvalidUrl { what: "endpoint" }
-        );
-        assert_eq!(
-            builder("http://tenant.logto.app").build().unwrap_err(),
-            ConfigError::InsecureUrl { what: "endpoint" }
-        );
-        assert_eq!(
-            builder("http://10.0.0.1").build().unwrap_err(),
-            ConfigError::InsecureUrl { what: "endpoint" }
-        );
+        let invalid = |what, value: &str| ConfigError::InvalidUrl {
+            what,
+            value: value.to_owned(),
+        };
+        let insecure = |what, value: &str| ConfigError::InsecureUrl {
+            what,
+            value: value.to_owned(),
+        };
+        for bad in [
+            "tenant.logto.app",
+            "ftp://tenant.logto.app",
+            "https://tenant.logto.app?x=1",
+        ] {
+            assert_eq!(builder(bad).build().unwrap_err(), invalid("endpoint", bad));
+        }
+        for plain in ["http://tenant.logto.app", "http://10.0.0.1"] {
+            assert_eq!(
+                builder(plain).build().unwrap_err(),
+                insecure("endpoint", plain)
+            );
+        }
         assert_eq!(
             builder("https://t.logto.app")
                 .jwks_uri("http://evil.example/jwks")
                 .build()
                 .unwrap_err(),
-            ConfigError::InsecureUrl { what: "jwks_uri" }
+            insecure("jwks_uri", "http://evil.example/jwks")
         );
         assert_eq!(
             builder("https://t.logto.app")
                 .issuer("not a url")
                 .build()
                 .unwrap_err(),
-            ConfigError::InvalidUrl { what: "issuer" }
+            invalid("issuer", "not a url")
+        );
+        assert_eq!(
+            builder("https://t.logto.app")
+                .additional_issuer("http://auth.example.com/oidc")
+                .build()
+                .unwrap_err(),
+            insecure("additional_issuer", "http://auth.example.com/oidc")
+        );
+    }
+
+    #[test]
+    fn errors_name_the_value() {
+        let error = builder("http://tenant.logto.app").build().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            r#"the endpoint "http://tenant.logto.app" uses plain http to a host that is not loopback; use https"#
+        );
+        let error = LogtoStateBuilder::new("https://t.logto.app")
+            .audience("read docs")
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            r#"the audience "read docs" is empty or contains whitespace"#
+        );
+    }
+
+    #[test]
+    fn the_issuer_endpoint_and_the_discovery_url_name_the_tenant() {
+        for given in [
+            "https://t.logto.app",
+            "https://t.logto.app/",
+            "https://t.logto.app/oidc",
+            "https://t.logto.app/oidc/",
+            "https://t.logto.app/oidc/.well-known/openid-configuration",
+        ] {
+            let state = builder(given).build().unwrap();
+            assert_eq!(state.issuer(), "https://t.logto.app/oidc", "{given}");
+        }
+        // A self-hosted Logto under a path keeps it.
+        let state = builder("https://example.com/auth/oidc").build().unwrap();
+        assert_eq!(state.issuer(), "https://example.com/auth/oidc");
+    }
+
+    #[test]
+    fn leeway_and_key_set_age_are_bounded() {
+        assert!(
+            builder("https://t.logto.app")
+                .leeway(MAX_LEEWAY)
+                .build()
+                .is_ok()
+        );
+        for leeway in [Duration::from_secs(301), Duration::from_secs(u64::MAX)] {
+            assert_eq!(
+                builder("https://t.logto.app")
+                    .leeway(leeway)
+                    .build()
+                    .unwrap_err(),
+                ConfigError::LeewayTooLarge { leeway }
+            );
+        }
+        assert_eq!(
+            builder("https://t.logto.app")
+                .refresh_interval(Duration::from_secs(60))
+                .max_key_set_age(Duration::from_secs(60))
+                .build()
+                .unwrap_err(),
+            ConfigError::KeySetAgeTooShort {
+                max_key_set_age: Duration::from_secs(60),
+                refresh_interval: Duration::from_secs(60),
+            }
+        );
+        assert_eq!(
+            builder("https://t.logto.app")
+                .max_key_set_age(Duration::ZERO)
+                .build()
+                .unwrap_err(),
+            ConfigError::InvalidLimit {
+                what: "max_key_set_age"
+            }
         );
     }
 
@@ -475,7 +720,9 @@ mod tests {
                 .audience("a b")
                 .build()
                 .unwrap_err(),
-            ConfigError::InvalidAudience
+            ConfigError::InvalidAudience {
+                value: "a b".to_owned()
+            }
         );
     }
 
@@ -486,7 +733,9 @@ mod tests {
                 .realm("a\"b")
                 .build()
                 .unwrap_err(),
-            ConfigError::InvalidRealm
+            ConfigError::InvalidRealm {
+                value: "a\"b".to_owned()
+            }
         );
         assert_eq!(
             builder("https://t.logto.app")

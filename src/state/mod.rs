@@ -88,6 +88,11 @@ impl LogtoState {
     /// [`AuthInfo::scopes`].
     ///
     /// Usable outside Axum handlers: WebSocket upgrades, tonic interceptors, background jobs.
+    /// A token with an `organization_id` claim is refused with
+    /// [`AuthError::OrganizationScoped`] (403) unless
+    /// [`allow_organization_level_tokens`](LogtoStateBuilder::allow_organization_level_tokens)
+    /// is set. If you keep anything per token, key it by [`AuthInfo::jti`], never by the token's
+    /// text (ECDSA signatures are malleable).
     ///
     /// # Errors
     ///
@@ -121,9 +126,16 @@ impl LogtoState {
         Ok(info)
     }
 
-    /// The issuer tokens must carry (`<endpoint>/oidc` unless configured).
+    /// The tenant's issuer (`<endpoint>/oidc` unless configured), which discovery must name.
     pub fn issuer(&self) -> &str {
-        &self.inner.validator.settings().issuers[0]
+        // `build()` always puts the tenant's issuer first.
+        &self.issuers()[0]
+    }
+
+    /// Every accepted `iss`: the tenant's issuer first, then the
+    /// [additional issuers](LogtoStateBuilder::additional_issuer).
+    pub fn issuers(&self) -> &[String] {
+        &self.inner.validator.settings().issuers
     }
 
     /// The accepted audiences.

@@ -19,12 +19,48 @@ pub(crate) fn is_b64token(token: &str) -> bool {
         })
 }
 
-/// Decodes a base64url segment holding a JSON object.
+/// Decodes a base64url segment holding a JSON object whose members are named once each.
+///
+/// JSON parsers disagree on duplicate members (the first wins, or the last): a header or
+/// payload with `"alg"` or `"aud"` twice could mean one thing to the issuer and another here,
+/// so it is malformed (RFC 7515 §4: names must be unique, or the JWS rejected).
 pub(crate) fn decode_json_object(segment: &str) -> Result<Map<String, Value>, InvalidTokenReason> {
     let bytes = URL_SAFE_NO_PAD
         .decode(segment)
         .map_err(|_| InvalidTokenReason::Malformed)?;
-    serde_json::from_slice(&bytes).map_err(|_| InvalidTokenReason::Malformed)
+    serde_json::from_slice::<UniqueObject>(&bytes)
+        .map(|object| object.0)
+        .map_err(|_| InvalidTokenReason::Malformed)
+}
+
+/// A JSON object that refuses a member named twice at its top level.
+struct UniqueObject(Map<String, Value>);
+
+impl<'de> serde::Deserialize<'de> for UniqueObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = UniqueObject;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object with unique member names")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> Result<UniqueObject, A::Error> {
+                let mut map = Map::new();
+                while let Some((name, value)) = access.next_entry::<String, Value>()? {
+                    if map.insert(name, value).is_some() {
+                        return Err(serde::de::Error::custom("a member is named twice"));
+                    }
+                }
+                Ok(UniqueObject(map))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 /// The parts of a JOSE header that validation reads.
@@ -112,6 +148,31 @@ pub(crate) fn parse(token: &str, max_size: usize) -> Result<Compact<'_>, Invalid
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn b64(json: &str) -> String {
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    #[test]
+    fn members_named_twice_are_malformed() {
+        assert!(decode_json_object(&b64(r#"{"a":1,"b":2}"#)).is_ok());
+        for twice in [
+            r#"{"alg":"ES384","alg":"none"}"#,
+            r#"{"aud":"x","sub":"s","aud":"y"}"#,
+        ] {
+            assert_eq!(
+                decode_json_object(&b64(twice)),
+                Err(InvalidTokenReason::Malformed),
+                "{twice}"
+            );
+        }
+        for not_an_object in ["[1]", "1", "\"s\"", "null", ""] {
+            assert_eq!(
+                decode_json_object(&b64(not_an_object)),
+                Err(InvalidTokenReason::Malformed)
+            );
+        }
+    }
 
     #[test]
     fn b64token_grammar() {

@@ -115,6 +115,9 @@ pub(crate) enum TokenError {
     /// A valid token for another organization than the one asked for (or, for an
     /// organization-level API resource, without `organization_id`).
     WrongOrganization,
+    /// A valid token for this API whose permissions were granted within an organization
+    /// (it carries `organization_id`), on a global route.
+    OrganizationScoped,
     /// No key set could be loaded.
     KeysUnavailable,
 }

@@ -22,6 +22,7 @@ pub(crate) use rules::{Model, organization};
 
 use crate::claims::AuthInfo;
 use crate::keys::{KeyError, KeyFetchError, KeyStore};
+use crate::redact::Redacted;
 use crate::settings::ValidationSettings;
 
 /// The validation core: settings and keys.
@@ -62,21 +63,18 @@ impl Validator {
                 KeyError::UnknownKey => InvalidTokenReason::UnknownKey.into(),
                 KeyError::Unavailable => TokenError::KeysUnavailable,
             })?;
+        let kid = header.kid.as_deref().map(Redacted);
         if !key.verify(compact.signing_input.as_bytes(), &compact.signature) {
-            tracing::trace!(kid = header.kid.as_deref(), "signature does not verify");
+            tracing::trace!(kid = ?kid, "signature does not verify");
             return Err(InvalidTokenReason::BadSignature.into());
         }
-        tracing::trace!(
-            kid = header.kid.as_deref(),
-            alg = header.alg.name(),
-            "token signature verified"
-        );
+        tracing::trace!(kid = ?kid, alg = header.alg.name(), "token signature verified");
         let claims = compact::decode_json_object(compact.payload_b64)?;
         Ok(payload::auth_info(claims)?)
     }
 
     /// Step 5 for `model`: issuer, time, audience.
     pub(crate) fn check(&self, info: &AuthInfo, model: Model) -> Result<(), TokenError> {
-        Ok(rules::check_claims(&self.settings, info, model)?)
+        rules::check_claims(&self.settings, info, model)
     }
 }

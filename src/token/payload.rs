@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::error::InvalidTokenReason;
-use crate::claims::{AuthInfo, Scopes};
+use crate::claims::{AuthInfo, NumericDate, Scopes};
 
 const BAD: InvalidTokenReason = InvalidTokenReason::InvalidClaims;
 
@@ -18,21 +18,18 @@ fn string(claims: &Map<String, Value>, name: &str) -> Result<Option<String>, Inv
     }
 }
 
+/// A NumericDate (RFC 7519 §2): a JSON number, possibly with a fraction, kept exact so that
+/// no rounding favours the sender.
 fn numeric_date(
     claims: &Map<String, Value>,
     name: &str,
-) -> Result<Option<i64>, InvalidTokenReason> {
+) -> Result<Option<NumericDate>, InvalidTokenReason> {
     match claims.get(name) {
         None => Ok(None),
-        // NumericDate may have a fraction (RFC 7519 §2); whole seconds are enough.
         Some(Value::Number(n)) => n
-            .as_i64()
-            .or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.is_finite())
-                    .map(|f| f.floor() as i64)
-            })
-            .map(Some)
+            .as_f64()
+            .filter(|f| f.is_finite())
+            .map(|f| Some(NumericDate(f)))
             .ok_or(BAD),
         Some(_) => Err(BAD),
     }

@@ -1,10 +1,11 @@
 //! Step 5 (issuer, time, audience) and the organization rule. They run on every use of a
 //! token, whether its signature was just verified or not.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::error::{InvalidTokenReason, TokenError};
 use crate::claims::AuthInfo;
+use crate::redact::{Redacted, RedactedList};
 use crate::settings::ValidationSettings;
 
 /// Logto's three permission models (DESIGN.md): which audience a token must carry, and
@@ -20,31 +21,27 @@ pub(crate) enum Model {
     OrganizationResource,
 }
 
-/// Step 5: issuer, time, and the audience `model` asks for.
+/// Step 5: issuer, time, and the audience `model` asks for; for [`Model::Global`], no
+/// `organization_id` claim unless the settings allow it.
 pub(crate) fn check_claims(
     settings: &ValidationSettings,
     info: &AuthInfo,
     model: Model,
-) -> Result<(), InvalidTokenReason> {
+) -> Result<(), TokenError> {
     if !settings.issuers.contains(&info.issuer) {
-        return Err(InvalidTokenReason::WrongIssuer);
+        // Neither value is a secret; the token's comes from the client, so it is redacted.
+        tracing::debug!(
+            iss = %Redacted(&info.issuer),
+            accepted = ?settings.issuers,
+            "the token's issuer is not an accepted one"
+        );
+        return Err(InvalidTokenReason::WrongIssuer.into());
     }
     // A clock set before 1970 fails closed.
     let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) else {
-        return Err(InvalidTokenReason::Expired);
+        return Err(InvalidTokenReason::Expired.into());
     };
-    let now = now.as_secs_f64();
-    let leeway = settings.leeway.as_secs_f64();
-    // RFC 7519 §4.1.4: the token must not be accepted on or after `exp`.
-    if now >= info.expires_at as f64 + leeway {
-        return Err(InvalidTokenReason::Expired);
-    }
-    if info.not_before.is_some_and(|nbf| nbf as f64 > now + leeway) {
-        return Err(InvalidTokenReason::NotYetValid);
-    }
-    if info.issued_at.is_some_and(|iat| iat as f64 > now + leeway) {
-        return Err(InvalidTokenReason::IssuedInFuture);
-    }
+    check_time(settings.leeway, info, now.as_secs_f64())?;
     let addressed = match model {
         Model::Global | Model::OrganizationResource => info
             .audience
@@ -53,7 +50,38 @@ pub(crate) fn check_claims(
         Model::Organization => info.audience_organization_id().is_some(),
     };
     if !addressed {
-        return Err(InvalidTokenReason::WrongAudience);
+        tracing::debug!(
+            aud = %RedactedList(info.audience.iter().map(String::as_str).collect()),
+            accepted = ?settings.audiences,
+            organization_model = model == Model::Organization,
+            "the token's audience is not an accepted one"
+        );
+        return Err(InvalidTokenReason::WrongAudience.into());
+    }
+    // A token requested with `organization_id` carries the permissions of the user's role in
+    // that organization, which an organization admin grants to themselves: on a global route
+    // they would be a privilege escalation.
+    if model == Model::Global
+        && info.organization_id.is_some()
+        && !settings.allow_organization_level_tokens
+    {
+        return Err(TokenError::OrganizationScoped);
+    }
+    Ok(())
+}
+
+/// `exp`, `nbf` and `iat` against `now` (seconds since the epoch), with the leeway, exact to
+/// the fraction of a second (RFC 7519 §4.1.4: not accepted on or after `exp`).
+fn check_time(leeway: Duration, info: &AuthInfo, now: f64) -> Result<(), InvalidTokenReason> {
+    let leeway = leeway.as_secs_f64();
+    if now >= info.expires_at.0 + leeway {
+        return Err(InvalidTokenReason::Expired);
+    }
+    if info.not_before.is_some_and(|nbf| nbf.0 > now + leeway) {
+        return Err(InvalidTokenReason::NotYetValid);
+    }
+    if info.issued_at.is_some_and(|iat| iat.0 > now + leeway) {
+        return Err(InvalidTokenReason::IssuedInFuture);
     }
     Ok(())
 }
@@ -77,10 +105,73 @@ pub(crate) fn organization(
         (Model::OrganizationResource, wanted) => info
             .organization_id
             .as_deref()
+            .filter(|claimed| !claimed.is_empty())
             .filter(|claimed| wanted.is_none_or(|wanted| wanted == *claimed)),
         (Model::Global, _) => None,
     };
     found
         .map(str::to_owned)
         .ok_or(TokenError::WrongOrganization)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::claims::{NumericDate, Scopes};
+
+    fn info(exp: f64, nbf: Option<f64>, iat: Option<f64>) -> AuthInfo {
+        AuthInfo {
+            sub: "s".into(),
+            client_id: None,
+            organization_id: None,
+            scopes: Scopes::default(),
+            audience: vec!["a".into()],
+            issuer: "i".into(),
+            jti: None,
+            issued_at: iat.map(NumericDate),
+            expires_at: NumericDate(exp),
+            not_before: nbf.map(NumericDate),
+            claims: Arc::default(),
+        }
+    }
+
+    #[test]
+    fn time_is_compared_without_rounding() {
+        let none = Duration::ZERO;
+        let now = 1000.0;
+        // Half a second either side of `now`: rounding down would have accepted these.
+        assert_eq!(
+            check_time(none, &info(2000.0, Some(1000.5), None), now),
+            Err(InvalidTokenReason::NotYetValid)
+        );
+        assert_eq!(
+            check_time(none, &info(2000.0, None, Some(1000.5)), now),
+            Err(InvalidTokenReason::IssuedInFuture)
+        );
+        assert_eq!(
+            check_time(none, &info(1000.0, None, None), now),
+            Err(InvalidTokenReason::Expired)
+        );
+        assert_eq!(
+            check_time(none, &info(1000.5, Some(1000.0), Some(1000.0)), now),
+            Ok(())
+        );
+        // The leeway, exactly.
+        let leeway = Duration::from_millis(500);
+        assert_eq!(
+            check_time(leeway, &info(2000.0, Some(1000.5), Some(1000.5)), now),
+            Ok(())
+        );
+        assert_eq!(
+            check_time(leeway, &info(2000.0, Some(1000.501), None), now),
+            Err(InvalidTokenReason::NotYetValid)
+        );
+        assert_eq!(
+            check_time(leeway, &info(999.5, None, None), now),
+            Err(InvalidTokenReason::Expired)
+        );
+        assert_eq!(check_time(leeway, &info(999.501, None, None), now), Ok(()));
+    }
 }

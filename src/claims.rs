@@ -10,6 +10,14 @@ use serde_json::{Map, Value};
 /// The prefix of Logto's organization audiences: `urn:logto:organization:<id>`.
 pub(crate) const ORGANIZATION_AUDIENCE_PREFIX: &str = "urn:logto:organization:";
 
+/// The `<id>` of the first `urn:logto:organization:<id>` among `audiences` (never empty).
+pub(crate) fn audience_organization_id(audiences: &[String]) -> Option<&str> {
+    audiences
+        .iter()
+        .find_map(|aud| aud.strip_prefix(ORGANIZATION_AUDIENCE_PREFIX))
+        .filter(|id| !id.is_empty())
+}
+
 /// A JSON `NumericDate` (RFC 7519 §2): seconds since the epoch, possibly with a fraction. Kept
 /// exact for the time rules; shown as whole seconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -80,6 +88,11 @@ impl Scopes {
         self.0.iter().map(|s| &**s)
     }
 
+    /// The bytes its scope names hold on the heap.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.0.capacity() * size_of::<Box<str>>() + self.0.iter().map(|s| s.len()).sum::<usize>()
+    }
+
     /// How many distinct scopes are granted.
     pub fn len(&self) -> usize {
         self.0.len()
@@ -125,9 +138,16 @@ impl std::error::Error for ClaimTypeError {}
 ///  "audience":["https://api.example.com"],"issuer":"https://t.logto.app/oidc",
 ///  "jti":"abc","issuedAt":1700000000,"expiresAt":1700003600}
 /// ```
-#[derive(Clone, Serialize)]
+///
+/// Cheap to clone (one `Arc`): the same value serves every extractor of a request and every
+/// request that presents the same verified token.
+#[derive(Clone)]
+pub struct AuthInfo(Arc<AuthInfoData>);
+
+/// What [`AuthInfo`] shares.
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AuthInfo {
+pub(crate) struct AuthInfoData {
     pub(crate) sub: String,
     pub(crate) client_id: Option<String>,
     pub(crate) organization_id: Option<String>,
@@ -140,48 +160,60 @@ pub struct AuthInfo {
     #[serde(skip)]
     pub(crate) not_before: Option<NumericDate>,
     #[serde(skip)]
-    pub(crate) claims: Arc<Map<String, Value>>,
+    pub(crate) claims: Map<String, Value>,
+}
+
+impl Serialize for AuthInfo {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
 }
 
 impl fmt::Debug for AuthInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let data = self.data();
         f.debug_struct("AuthInfo")
-            .field("sub", &self.sub)
-            .field("client_id", &self.client_id)
-            .field("organization_id", &self.organization_id)
-            .field("scopes", &self.scopes)
-            .field("audience", &self.audience)
-            .field("issuer", &self.issuer)
-            .field("jti", &self.jti)
-            .field("issued_at", &self.issued_at)
-            .field("expires_at", &self.expires_at)
+            .field("sub", &data.sub)
+            .field("client_id", &data.client_id)
+            .field("organization_id", &data.organization_id)
+            .field("scopes", &data.scopes)
+            .field("audience", &data.audience)
+            .field("issuer", &data.issuer)
+            .field("jti", &data.jti)
+            .field("issued_at", &data.issued_at)
+            .field("expires_at", &data.expires_at)
             .finish_non_exhaustive()
     }
 }
 
 impl AuthInfo {
+    pub(crate) fn new(data: AuthInfoData) -> Self {
+        Self(Arc::new(data))
+    }
+
+    pub(crate) fn data(&self) -> &AuthInfoData {
+        &self.0
+    }
+
     /// The subject: the user id, or for machine-to-machine tokens the application id.
     pub fn sub(&self) -> &str {
-        &self.sub
+        &self.0.sub
     }
 
     /// The `client_id` claim: the application the token was issued to.
     pub fn client_id(&self) -> Option<&str> {
-        self.client_id.as_deref()
+        self.0.client_id.as_deref()
     }
 
     /// The `organization_id` claim, present on tokens for organization-level API resources.
     pub fn organization_id(&self) -> Option<&str> {
-        self.organization_id.as_deref()
+        self.0.organization_id.as_deref()
     }
 
     /// The organization id of an organization token: the `<id>` of the first
     /// `urn:logto:organization:<id>` audience.
     pub fn audience_organization_id(&self) -> Option<&str> {
-        self.audience
-            .iter()
-            .find_map(|aud| aud.strip_prefix(ORGANIZATION_AUDIENCE_PREFIX))
-            .filter(|id| !id.is_empty())
+        audience_organization_id(&self.0.audience)
     }
 
     /// Whether `urn:logto:organization:<organization_id>` is among the audiences (never for an
@@ -189,6 +221,7 @@ impl AuthInfo {
     pub fn has_organization_audience(&self, organization_id: &str) -> bool {
         !organization_id.is_empty()
             && self
+                .0
                 .audience
                 .iter()
                 .any(|aud| aud.strip_prefix(ORGANIZATION_AUDIENCE_PREFIX) == Some(organization_id))
@@ -197,22 +230,22 @@ impl AuthInfo {
     /// Whether this token is for the machine-to-machine application itself
     /// (`sub == client_id`).
     pub fn is_machine_to_machine(&self) -> bool {
-        self.client_id.as_deref() == Some(self.sub.as_str())
+        self.0.client_id.as_deref() == Some(self.0.sub.as_str())
     }
 
     /// The granted scopes.
     pub fn scopes(&self) -> &Scopes {
-        &self.scopes
+        &self.0.scopes
     }
 
     /// The audiences (`aud` as a list, also when the token carries a single string).
     pub fn audiences(&self) -> &[String] {
-        &self.audience
+        &self.0.audience
     }
 
     /// The issuer (`iss`).
     pub fn issuer(&self) -> &str {
-        &self.issuer
+        &self.0.issuer
     }
 
     /// The token id (`jti`).
@@ -221,22 +254,22 @@ impl AuthInfo {
     /// token's text: ECDSA signatures are malleable, so one token can be sent with two
     /// different, equally valid signature strings.
     pub fn jti(&self) -> Option<&str> {
-        self.jti.as_deref()
+        self.0.jti.as_deref()
     }
 
     /// Issued at (`iat`), in seconds since the Unix epoch.
     pub fn issued_at(&self) -> Option<i64> {
-        self.issued_at.map(NumericDate::secs)
+        self.0.issued_at.map(NumericDate::secs)
     }
 
     /// Expiry (`exp`), in seconds since the Unix epoch.
     pub fn expires_at(&self) -> i64 {
-        self.expires_at.secs()
+        self.0.expires_at.secs()
     }
 
     /// Every claim of the payload, for custom claims.
     pub fn claims(&self) -> &Map<String, Value> {
-        &self.claims
+        &self.0.claims
     }
 
     /// A claim as type `T`: `Ok(None)` when absent, `Err` when present with another type.
@@ -247,7 +280,7 @@ impl AuthInfo {
     /// # Ok(()) }
     /// ```
     pub fn claim<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, ClaimTypeError> {
-        match self.claims.get(name) {
+        match self.0.claims.get(name) {
             None => Ok(None),
             Some(value) => T::deserialize(value).map(Some).map_err(|_| ClaimTypeError),
         }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 // The crate's lints are in Cargo.toml's `[lints]`; these two hold the library only (tests may
 // unwrap): nothing here may panic on input from a client or from the network.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -34,7 +35,7 @@ pub use keys::{KeyFetchError, KeyFetchErrorKind};
 pub use rejection::AuthRejection;
 pub use scope::{AnyOf, Scope, ScopeSet};
 pub use state::{ConfigError, LogtoState, LogtoStateBuilder};
-pub use token::InvalidTokenReason;
+pub use token::{CacheStats, InvalidTokenReason};
 
 #[doc(hidden)]
 pub mod __private {

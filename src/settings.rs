@@ -24,6 +24,8 @@ pub(crate) const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(2);
 pub(crate) const MAX_LEEWAY: Duration = Duration::from_secs(300);
 /// Default time the last good key set is used without one successful fetch: 24 hours.
 pub(crate) const DEFAULT_MAX_KEY_SET_AGE: Duration = Duration::from_secs(24 * 3600);
+/// Default capacity of the verified-token cache: 16 MiB (about 8,000 Logto tokens).
+pub(crate) const DEFAULT_VERIFIED_CACHE_BYTES: usize = 16 * 1024 * 1024;
 /// Default cap on the size of an access token: 8 KiB.
 pub(crate) const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
 /// Default cap on the size of a discovery or JWKS response body: 256 KiB.
@@ -40,6 +42,8 @@ pub(crate) struct ValidationSettings {
     pub(crate) max_token_size: usize,
     /// Whether global routes accept tokens with an `organization_id` claim.
     pub(crate) allow_organization_level_tokens: bool,
+    /// The verified-token cache's capacity in bytes; 0 turns it off.
+    pub(crate) verified_cache_bytes: usize,
 }
 
 /// What the key store reads.

@@ -53,32 +53,46 @@ async fn two_extractors_verify_the_signature_once() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let issuer = TestIssuer::start().await;
-    let app =
-        Router::new()
-            .route(
-                "/twice",
-                get(|a: Auth, b: RequireScopes<ReadDocs>| async move {
-                    format!("{} {}", a.sub(), b.sub())
-                }),
-            )
-            .with_state(issuer.state_builder(API).build().unwrap());
     let token = issuer
         .token()
         .sub("u1")
         .audience(API)
         .scopes(["read:docs"])
         .sign();
-    assert_eq!(
-        call(&app, &token).await,
-        (StatusCode::OK, "u1 u1".to_owned())
-    );
-    assert_eq!(counter.0.load(Ordering::SeqCst), 1);
-    // A second request verifies again: the cache is per request.
-    call(&app, &token).await;
-    assert_eq!(counter.0.load(Ordering::SeqCst), 2);
-    // A bad signature is verified (and fails) once too; the second extractor reuses that.
-    let (input, _) = token.rsplit_once('.').unwrap();
-    let bad = format!("{input}.AAAA");
-    assert_eq!(call(&app, &bad).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(counter.0.load(Ordering::SeqCst), 2);
+    // Without the verified-token cache: once per request. With it (the default): once.
+    for (cache_size, verified_by_the_second_request) in [(0, 1), (1 << 20, 0)] {
+        let logto = issuer
+            .state_builder(API)
+            .verified_token_cache_size(cache_size)
+            .build()
+            .unwrap();
+        let app = Router::new()
+            .route(
+                "/twice",
+                get(|a: Auth, b: RequireScopes<ReadDocs>| async move {
+                    format!("{} {}", a.sub(), b.sub())
+                }),
+            )
+            .with_state(logto);
+        counter.0.store(0, Ordering::SeqCst);
+        assert_eq!(
+            call(&app, &token).await,
+            (StatusCode::OK, "u1 u1".to_owned())
+        );
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1, "cache {cache_size}");
+        call(&app, &token).await;
+        assert_eq!(
+            counter.0.load(Ordering::SeqCst),
+            1 + verified_by_the_second_request,
+            "cache {cache_size}"
+        );
+        // A bad signature fails once too; the second extractor reuses that.
+        let (input, _) = token.rsplit_once('.').unwrap();
+        let bad = format!("{input}.AAAA");
+        assert_eq!(call(&app, &bad).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            counter.0.load(Ordering::SeqCst),
+            1 + verified_by_the_second_request
+        );
+    }
 }

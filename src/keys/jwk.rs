@@ -17,6 +17,16 @@ pub(crate) struct VerifyingKey {
     pub(crate) kid: Option<String>,
     pub(crate) alg: Algorithm,
     key: PublicKey,
+    /// The public key's bytes as published (`x || y`, or `n || e`), to recognize the same key
+    /// in a later fetch.
+    material: Box<[u8]>,
+}
+
+impl VerifyingKey {
+    /// Whether `other` is the same key: same kid, algorithm and public key.
+    fn same_as(&self, other: &VerifyingKey) -> bool {
+        self.kid == other.kid && self.alg == other.alg && self.material == other.material
+    }
 }
 
 impl fmt::Debug for VerifyingKey {
@@ -87,14 +97,25 @@ impl KeySet {
         RedactedList(self.keys.iter().filter_map(|k| k.kid.as_deref()).collect())
     }
 
-    /// Whether both sets hold the same keys by kid and algorithm, in the same order.
-    pub(crate) fn same_kids(&self, other: &KeySet) -> bool {
+    /// Whether both sets hold the same keys, in the same order.
+    pub(crate) fn same_keys(&self, other: &KeySet) -> bool {
         self.keys.len() == other.keys.len()
-            && self
-                .keys
-                .iter()
-                .zip(&other.keys)
-                .all(|(a, b)| a.kid == b.kid && a.alg == b.alg)
+            && self.keys.iter().zip(&other.keys).all(|(a, b)| a.same_as(b))
+    }
+
+    /// Takes over the keys of `previous` that this set holds unchanged, so that a key keeps
+    /// its identity across refreshes (what verified tokens remember).
+    pub(crate) fn carry_over(&mut self, previous: &KeySet) {
+        for key in &mut self.keys {
+            if let Some(old) = previous.keys.iter().find(|old| old.same_as(key)) {
+                *key = old.clone();
+            }
+        }
+    }
+
+    /// Whether `key` (this very key, not an equal one) is in this set.
+    pub(crate) fn holds(&self, key: &Arc<VerifyingKey>) -> bool {
+        self.keys.iter().any(|k| Arc::ptr_eq(k, key))
     }
 }
 
@@ -170,7 +191,7 @@ fn parse_jwk(jwk: &Value) -> Result<VerifyingKey, &'static str> {
         None => None,
         Some(name) => Some(Algorithm::from_name(name).ok_or("unsupported alg")?),
     };
-    let key = match text(obj, "kty")?.ok_or("kty is missing")? {
+    let (key, material) = match text(obj, "kty")?.ok_or("kty is missing")? {
         "EC" => {
             let alg = Algorithm::for_curve(text(obj, "crv")?.ok_or("crv is missing")?)
                 .ok_or("unsupported curve")?;
@@ -179,7 +200,7 @@ fn parse_jwk(jwk: &Value) -> Result<VerifyingKey, &'static str> {
             }
             // The uncompressed point 0x04 || x || y; the key checks lengths and the curve.
             let point = [&[0x04][..], &bytes(obj, "x")?, &bytes(obj, "y")?].concat();
-            PublicKey::ec(alg, &point)?
+            (PublicKey::ec(alg, &point)?, point)
         }
         "RSA" => {
             // Logto publishes RSA keys without `alg`; RS256 is what it signs with.
@@ -187,12 +208,19 @@ fn parse_jwk(jwk: &Value) -> Result<VerifyingKey, &'static str> {
             if alg.family() != Family::Rsa {
                 return Err("alg does not fit an RSA key");
             }
-            PublicKey::rsa(alg, &bytes(obj, "n")?, &bytes(obj, "e")?)?
+            let (n, e) = (bytes(obj, "n")?, bytes(obj, "e")?);
+            // The length of `n` first, so that no two (n, e) pairs give the same bytes.
+            let material = [&n.len().to_be_bytes()[..], &n, &e].concat();
+            (PublicKey::rsa(alg, &n, &e)?, material)
         }
         _ => return Err("unsupported kty"),
     };
-    let alg = key.alg();
-    Ok(VerifyingKey { kid, alg, key })
+    Ok(VerifyingKey {
+        kid,
+        alg: key.alg(),
+        key,
+        material: material.into_boxed_slice(),
+    })
 }
 
 #[cfg(test)]
@@ -310,6 +338,25 @@ mod tests {
             URL_SAFE_NO_PAD.encode(y)
         );
         assert_eq!(kind(&jwks_doc(&[off])), KeyFetchErrorKind::NoUsableKeys);
+    }
+
+    #[test]
+    fn unchanged_keys_keep_their_identity_across_fetches() {
+        let doc = jwks_doc(&[ec384(r#","kid":"a""#), rsa(2048, r#","kid":"b""#)]);
+        let first = parse_jwks(&doc).unwrap();
+        let mut second = parse_jwks(&doc).unwrap();
+        assert!(!second.holds(&first.keys[0]));
+        assert!(second.same_keys(&first));
+        second.carry_over(&first);
+        assert!(second.holds(&first.keys[0]) && second.holds(&first.keys[1]));
+        // A key published again under the same kid with other material is another key.
+        let n = URL_SAFE_NO_PAD.encode(vec![0xc7u8; 256]);
+        let changed = format!(r#"{{"kty":"RSA","n":"{n}","e":"AQAB","kid":"b"}}"#);
+        let mut third = parse_jwks(&jwks_doc(&[ec384(r#","kid":"a""#), changed])).unwrap();
+        assert!(!third.same_keys(&first));
+        third.carry_over(&first);
+        assert!(third.holds(&first.keys[0]));
+        assert!(!third.holds(&first.keys[1]));
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod store;
 pub(crate) use algorithm::Algorithm;
 pub use error::{KeyFetchError, KeyFetchErrorKind};
 pub(crate) use fetch::default_client;
+pub(crate) use jwk::VerifyingKey;
 #[cfg(feature = "test-util")]
 pub(crate) use store::lock;
 pub(crate) use store::{KeyError, KeyStore};

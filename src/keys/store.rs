@@ -148,6 +148,17 @@ impl KeyStore {
             .filter(|snapshot| snapshot.fetched_at.elapsed() <= self.inner.cfg.max_key_set_age)
     }
 
+    /// Whether `key` (which verified a token earlier) is still in the current, usable key set.
+    /// `false` when it was dropped by a refresh, or when no usable key set is loaded.
+    pub(crate) fn still_holds(&self, key: &Arc<VerifyingKey>) -> bool {
+        self.ensure_refresher();
+        // A guard, not a clone of the snapshot: this is the cache's hot path.
+        self.inner.keys.load().as_ref().is_some_and(|snapshot| {
+            snapshot.fetched_at.elapsed() <= self.inner.cfg.max_key_set_age
+                && snapshot.set.holds(key)
+        })
+    }
+
     /// Finds the key for a token header's `kid` and `alg`.
     pub(crate) async fn key_for(
         &self,
@@ -275,9 +286,12 @@ impl Inner {
     /// holds `fetch_lock`.
     async fn fetch_and_record(&self, unknown_kid: bool) -> Result<(), KeyFetchError> {
         let outcome = match self.fetch_key_set().await {
-            Ok(set) => {
+            Ok(mut set) => {
                 let previous = self.keys.load();
-                if previous.as_ref().is_some_and(|old| old.set.same_kids(&set)) {
+                if let Some(old) = previous.as_ref() {
+                    set.carry_over(&old.set);
+                }
+                if previous.as_ref().is_some_and(|old| old.set.same_keys(&set)) {
                     tracing::debug!(keys = set.len(), "JWK set refreshed, unchanged");
                 } else {
                     tracing::info!(keys = set.len(), kids = %set.kids(), "loaded the issuer's JWK set");

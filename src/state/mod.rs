@@ -12,7 +12,7 @@ use crate::claims::AuthInfo;
 use crate::error::AuthError;
 use crate::keys::KeyFetchError;
 use crate::rejection::{AuthRejection, RejectionContext};
-use crate::token::{Model, Validator, organization};
+use crate::token::{CacheStats, Model, Validator, organization};
 
 /// Validates Logto access tokens; holds the configuration and the cached signing keys.
 ///
@@ -152,6 +152,12 @@ impl LogtoState {
     /// [retry interval](LogtoStateBuilder::retry_interval)).
     pub fn retry_interval(&self) -> Duration {
         self.inner.validator.keys().retry_interval()
+    }
+
+    /// What the cache of verified tokens holds and has done (`None` when it is turned off
+    /// with [`verified_token_cache_size(0)`](LogtoStateBuilder::verified_token_cache_size)).
+    pub fn verified_token_cache_stats(&self) -> Option<CacheStats> {
+        self.inner.validator.cache_stats()
     }
 
     /// The validation core behind this state.

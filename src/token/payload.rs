@@ -1,12 +1,10 @@
 //! The payload as typed claims: [`AuthInfo`]. A registered claim of the wrong JSON type is a
 //! rejection, never "absent".
 
-use std::sync::Arc;
-
 use serde_json::{Map, Value};
 
 use super::error::InvalidTokenReason;
-use crate::claims::{AuthInfo, NumericDate, Scopes};
+use crate::claims::{AuthInfo, AuthInfoData, NumericDate, Scopes};
 
 const BAD: InvalidTokenReason = InvalidTokenReason::InvalidClaims;
 
@@ -53,7 +51,7 @@ pub(crate) fn auth_info(claims: Map<String, Value>) -> Result<AuthInfo, InvalidT
         Some(Value::String(s)) => Scopes::parse(s),
         Some(_) => return Err(BAD),
     };
-    Ok(AuthInfo {
+    Ok(AuthInfo::new(AuthInfoData {
         issuer: string(&claims, "iss")?.ok_or(BAD)?,
         sub: string(&claims, "sub")?.ok_or(BAD)?,
         expires_at: numeric_date(&claims, "exp")?.ok_or(BAD)?,
@@ -64,8 +62,8 @@ pub(crate) fn auth_info(claims: Map<String, Value>) -> Result<AuthInfo, InvalidT
         issued_at: numeric_date(&claims, "iat")?,
         not_before: numeric_date(&claims, "nbf")?,
         scopes,
-        claims: Arc::new(claims),
-    })
+        claims,
+    }))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::error::{InvalidTokenReason, TokenError};
-use crate::claims::AuthInfo;
+use crate::claims::{AuthInfo, AuthInfoData, audience_organization_id};
 use crate::redact::{Redacted, RedactedList};
 use crate::settings::ValidationSettings;
 
@@ -28,6 +28,7 @@ pub(crate) fn check_claims(
     info: &AuthInfo,
     model: Model,
 ) -> Result<(), TokenError> {
+    let info = info.data();
     if !settings.issuers.contains(&info.issuer) {
         // Neither value is a secret; the token's comes from the client, so it is redacted.
         tracing::debug!(
@@ -47,7 +48,7 @@ pub(crate) fn check_claims(
             .audience
             .iter()
             .any(|aud| settings.audiences.iter().any(|ours| ours == aud)),
-        Model::Organization => info.audience_organization_id().is_some(),
+        Model::Organization => audience_organization_id(&info.audience).is_some(),
     };
     if !addressed {
         tracing::debug!(
@@ -72,7 +73,7 @@ pub(crate) fn check_claims(
 
 /// `exp`, `nbf` and `iat` against `now` (seconds since the epoch), with the leeway, exact to
 /// the fraction of a second (RFC 7519 §4.1.4: not accepted on or after `exp`).
-fn check_time(leeway: Duration, info: &AuthInfo, now: f64) -> Result<(), InvalidTokenReason> {
+fn check_time(leeway: Duration, info: &AuthInfoData, now: f64) -> Result<(), InvalidTokenReason> {
     let leeway = leeway.as_secs_f64();
     if now >= info.expires_at.0 + leeway {
         return Err(InvalidTokenReason::Expired);
@@ -103,6 +104,7 @@ pub(crate) fn organization(
         }
         (Model::Organization, None) => info.audience_organization_id(),
         (Model::OrganizationResource, wanted) => info
+            .data()
             .organization_id
             .as_deref()
             .filter(|claimed| !claimed.is_empty())
@@ -116,13 +118,11 @@ pub(crate) fn organization(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::claims::{NumericDate, Scopes};
 
-    fn info(exp: f64, nbf: Option<f64>, iat: Option<f64>) -> AuthInfo {
-        AuthInfo {
+    fn info(exp: f64, nbf: Option<f64>, iat: Option<f64>) -> AuthInfoData {
+        AuthInfoData {
             sub: "s".into(),
             client_id: None,
             organization_id: None,
@@ -133,7 +133,7 @@ mod tests {
             issued_at: iat.map(NumericDate),
             expires_at: NumericDate(exp),
             not_before: nbf.map(NumericDate),
-            claims: Arc::default(),
+            claims: serde_json::Map::new(),
         }
     }
 

@@ -1,0 +1,106 @@
+//! What a verified-token cache entry really costs, measured with a counting allocator, against
+//! the weight the cache counts for it (1 KiB plus twice the token's length). The weight must
+//! not be smaller than the cost, or the cache's bound would not bound memory. One test in its
+//! own binary: the allocator counts the whole process.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use axum_logto::testing::TestIssuer;
+use common::API;
+
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: every call is forwarded to the system allocator unchanged; only a counter moves.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size().cast_signed(), Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size().cast_signed(), Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new_size.cast_signed() - layout.size().cast_signed(),
+            Ordering::Relaxed,
+        );
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_entry_costs_no_more_than_its_weight() {
+    let issuer = TestIssuer::start().await;
+    let state = issuer
+        .state_builder(API)
+        .verified_token_cache_size(256 << 20)
+        .build()
+        .unwrap();
+    state.preload().await.unwrap();
+    for rich in [false, true] {
+        measure(&issuer, &state, rich).await;
+    }
+}
+
+/// Caches 4,000 tokens, plain Logto-shaped ones (a user, a client, scopes, a jti, one
+/// audience) or rich ones (custom claims from a "custom JWT" script as well), and compares.
+async fn measure(issuer: &TestIssuer, state: &axum_logto::LogtoState, rich: bool) {
+    let count: u32 = 4000;
+    let tokens: Vec<String> = (0..count)
+        .map(|i| {
+            let token = issuer
+                .token()
+                .sub(&format!("user-{i:08}-{rich}"))
+                .audience(API)
+                .scopes(["read:docs", "write:docs", "delete:docs", "admin"]);
+            if rich {
+                token
+                    .claim("roles", serde_json::json!(["admin", "editor", "viewer"]))
+                    .claim("plan", serde_json::json!({"tier": "pro", "seats": 25}))
+                    .claim("email", serde_json::json!("someone@example.com"))
+                    .claim("act", serde_json::json!({"sub": "support-agent-7"}))
+                    .sign()
+            } else {
+                token.sign()
+            }
+        })
+        .collect();
+    let entries_before = state.verified_token_cache_stats().unwrap().entries;
+    let weight_before = state.verified_token_cache_stats().unwrap().weight_bytes;
+    // Warm up whatever is allocated once (the first verification, tracing, the runtime).
+    state.validate(&tokens[0]).await.unwrap();
+    let weight_before =
+        weight_before + (state.verified_token_cache_stats().unwrap().weight_bytes - weight_before);
+    let before = LIVE.load(Ordering::SeqCst);
+    for token in &tokens[1..] {
+        state.validate(token).await.unwrap();
+    }
+    let after = LIVE.load(Ordering::SeqCst);
+    let stats = state.verified_token_cache_stats().unwrap();
+    assert_eq!(stats.entries - entries_before, u64::from(count));
+    let measured = (after - before) as f64 / f64::from(count - 1);
+    let weight = (stats.weight_bytes - weight_before) as f64 / f64::from(count - 1);
+    let token_len = tokens[0].len();
+    println!(
+        "token {token_len} bytes: an entry costs {measured:.0} bytes, weighs {weight:.0} (ratio {:.2})",
+        weight / measured
+    );
+    assert!(measured <= weight, "{measured} > {weight}");
+    // And not wildly more either, or the capacity would hold far fewer tokens than it could.
+    assert!(weight <= 2.0 * measured, "{weight} > 2 x {measured}");
+}

@@ -6,7 +6,9 @@
 #   bash benches/http/run.sh
 #
 # Settings (environment): THREADS (2), CONNECTIONS (32), DURATION (10s), WARMUP (3s) for wrk;
-# TOKENS (100000), how many fresh tokens the demo mints for the fresh-token scenarios.
+# TOKENS (100000), how many fresh tokens the demo mints for the fresh-token scenarios;
+# PEER_AWS_LC=1 adds rows f and g: the peer again, with jsonwebtoken's aws-lc backend installed
+# instead of the rust_crypto one axum-jwt-auth enables (to tell the crate from the backend).
 #
 # Scenarios, each run with the same wrk settings:
 #   a  demo  GET /public   no token
@@ -14,6 +16,7 @@
 #   c  demo  GET /docs     a fresh token on every request (wrk.lua cycles through the minted ones)
 #   d  peer  GET /docs     one token, repeated
 #   e  peer  GET /docs     a fresh token on every request
+#   f, g (PEER_AWS_LC=1)   d and e with the peer built with aws-lc
 #
 # Not part of `cargo test` or .ci/run: it installs wrk, builds in release, and takes minutes.
 set -euo pipefail
@@ -24,6 +27,7 @@ CONNECTIONS=${CONNECTIONS:-32}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-3s}
 TOKENS=${TOKENS:-100000}
+PEER_AWS_LC=${PEER_AWS_LC:-0}
 here=benches/http
 
 log() { echo "# $*" >&2; }
@@ -42,11 +46,16 @@ t0=$(date +%s)
 log "building the demo (release)"
 cargo build --release --example demo
 t1=$(date +%s)
+demo_bin=${CARGO_TARGET_DIR:-target}/release/examples/demo
+peer_bin=${CARGO_TARGET_DIR:-benches/peers/target}/release/axum-jwt-auth-peer
+if [ "$PEER_AWS_LC" = 1 ]; then
+  log "building the peer with aws-lc (release)"
+  cargo build --release --manifest-path benches/peers/Cargo.toml --features aws_lc_rs
+  cp "$peer_bin" "$peer_bin-aws-lc"
+fi
 log "building the peer (release)"
 cargo build --release --manifest-path benches/peers/Cargo.toml
 t2=$(date +%s)
-demo_bin=${CARGO_TARGET_DIR:-target}/release/examples/demo
-peer_bin=${CARGO_TARGET_DIR:-benches/peers/target}/release/axum-jwt-auth-peer
 
 # --- servers ---------------------------------------------------------------------------------
 work=$(mktemp -d)
@@ -112,6 +121,12 @@ peer_pid=$!
 pids+=("$peer_pid")
 peer=$(wait_listening "$work/peer.out" "$peer_pid")
 peer_idle_rss=$(rss_kib "$peer_pid")
+if [ "$PEER_AWS_LC" = 1 ]; then
+  BIND=127.0.0.1:0 "$peer_bin-aws-lc" "$issuer" >"$work/peer2.out" 2>"$work/peer2.out.err" &
+  peer2_pid=$!
+  pids+=("$peer2_pid")
+  peer2=$(wait_listening "$work/peer2.out" "$peer2_pid")
+fi
 
 # --- both servers accept and refuse the same tokens ------------------------------------------
 status() { # url [token]
@@ -129,6 +144,10 @@ checks=(
   "$peer/docs|$token|200" "$peer/docs|$first_fresh|200" "$peer/docs|$expired|401"
   "$peer/docs|$other_api|401" "$peer/docs|$no_scope|403" "$peer/docs||401"
 )
+if [ "$PEER_AWS_LC" = 1 ]; then
+  checks+=("$peer2/docs|$token|200" "$peer2/docs|$first_fresh|200" "$peer2/docs|$expired|401"
+    "$peer2/docs|$other_api|401" "$peer2/docs|$no_scope|403" "$peer2/docs||401")
+fi
 for check in "${checks[@]}"; do
   IFS='|' read -r url tok want <<<"$check"
   got=$(status "$url" "$tok")
@@ -169,6 +188,11 @@ run d "$peer/docs" "${bearer[@]}"
 TOKENS_FILE="$work/tokens" run e "$peer/docs"
 demo_rss=$(rss_kib "$demo_pid")
 peer_rss=$(rss_kib "$peer_pid")
+if [ "$PEER_AWS_LC" = 1 ]; then
+  warmup "$peer2/docs" "${bearer[@]}"
+  run f "$peer2/docs" "${bearer[@]}"
+  TOKENS_FILE="$work/tokens" run g "$peer2/docs"
+fi
 
 # --- report ----------------------------------------------------------------------------------
 crate_version() { # lockfile crate
@@ -182,16 +206,19 @@ echo "wrk:      $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), -t$THREADS -c$CONN
 echo "rustc:    $(rustc -V)"
 echo "demo:     axum-logto $(crate_version Cargo.lock axum-logto), jsonwebtoken $(crate_version Cargo.lock jsonwebtoken) + aws-lc-rs $(crate_version Cargo.lock aws-lc-rs) (feature aws_lc_rs, the default)"
 echo "peer:     axum-jwt-auth $(crate_version benches/peers/Cargo.lock axum-jwt-auth), jsonwebtoken $(crate_version benches/peers/Cargo.lock jsonwebtoken) + p384 $(crate_version benches/peers/Cargo.lock p384) (feature rust_crypto, set by axum-jwt-auth)"
+[ "$PEER_AWS_LC" = 1 ] && echo "peer f,g: the same, built with --features aws_lc_rs: jsonwebtoken's aws-lc provider (aws-lc-rs $(crate_version benches/peers/Cargo.lock aws-lc-rs)) installed at start-up"
 echo "tokens:   ES384 at+jwt from $issuer; $TOKENS minted by the demo in $(awk -v a="$m0" -v b="$m1" 'BEGIN { printf "%.1f", b - a }') s (incl. start-up)"
 echo "builds:   demo $((t1 - t0)) s, peer $((t2 - t1)) s (release; 0-1 s when up to date)"
 echo
 awk -v rows="$(printf '%s\n' "${results[@]}")" 'BEGIN {
-  split("a b c d e", order, " ")
+  rows_count = split("a b c d e f g", order, " ")
   label["a"] = "a  demo  GET /public  (no auth)"
   label["b"] = "b  demo  GET /docs    repeated token"
   label["c"] = "c  demo  GET /docs    fresh token each request"
   label["d"] = "d  peer  GET /docs    repeated token"
   label["e"] = "e  peer  GET /docs    fresh token each request"
+  label["f"] = "f  peer with aws-lc: d"
+  label["g"] = "g  peer with aws-lc: e"
   n = split(rows, lines, "\n")
   for (k = 1; k <= n; k++) {
     split(lines[k], f, " ")
@@ -201,8 +228,9 @@ awk -v rows="$(printf '%s\n' "${results[@]}")" 'BEGIN {
   }
   fmt = "%-46s %12s %9s %9s %10s %8s %7s\n"
   printf fmt, "scenario", "requests/s", "p50 ms", "p99 ms", "vs /public", "non-2xx", "errors"
-  for (k = 1; k <= 5; k++) {
+  for (k = 1; k <= rows_count; k++) {
     s = order[k]
+    if (!(s in rps)) continue
     printf fmt, label[s], sprintf("%.0f", rps[s]), sprintf("%.2f", p50[s] / 1000),
       sprintf("%.2f", p99[s] / 1000), sprintf("%.3f", rps[s] / rps["a"]), non2xx[s], errs[s]
   }
@@ -211,8 +239,13 @@ awk -v rows="$(printf '%s\n' "${results[@]}")" 'BEGIN {
     rps["b"] / rps["d"], p99["b"] / 1000, p99["d"] / 1000
   printf "demo / peer, fresh tokens:   %.2fx requests/s, p99 %.2f ms vs %.2f ms\n",
     rps["c"] / rps["e"], p99["c"] / 1000, p99["e"] / 1000
-  if (wraps["c"] + wraps["e"] > 0)
-    printf "WARNING: the fresh-token runs reused tokens (%d, %d wraps): raise TOKENS\n", wraps["c"], wraps["e"]
+  if ("f" in rps) {
+    printf "demo / peer with aws-lc, repeated token: %.2fx requests/s; fresh tokens: %.2fx\n",
+      rps["b"] / rps["f"], rps["c"] / rps["g"]
+  }
+  if (wraps["c"] + wraps["e"] + wraps["g"] > 0)
+    printf "WARNING: the fresh-token runs reused tokens (%d, %d, %d wraps): raise TOKENS\n",
+      wraps["c"], wraps["e"], wraps["g"]
 }'
 echo
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }

@@ -14,6 +14,10 @@
 //! - `read:docs` is checked in the handler, from the claims (axum-jwt-auth has no scope check):
 //!   403 without it;
 //! - `BIND` sets the address (default `127.0.0.1:3001`). It prints `listening on http://<addr>`.
+//!
+//! jsonwebtoken's crypto backend is the one axum-jwt-auth enables, `rust_crypto` (RustCrypto's
+//! `p384` for ES384). Built with the feature `aws_lc_rs`, the server installs jsonwebtoken's
+//! aws-lc provider instead, for comparison only.
 
 use std::error::Error;
 use std::sync::Arc;
@@ -64,6 +68,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let audience =
         setting(None, "AUDIENCE").unwrap_or_else(|| "https://api.example.com".to_owned());
     let bind = setting(None, "BIND").unwrap_or_else(|| "127.0.0.1:3001".to_owned());
+
+    #[cfg(feature = "aws_lc_rs")]
+    jsonwebtoken::crypto::CryptoProvider::install_default(
+        &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
+    )
+    .map_err(|_| "a jsonwebtoken crypto provider is already installed")?;
 
     let mut validation = Validation::new(Algorithm::ES384);
     validation.set_issuer(&[&issuer]);

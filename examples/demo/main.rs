@@ -10,10 +10,18 @@
 //! ```
 //!
 //! `BIND` sets the address (default `127.0.0.1:3000`).
+//!
+//! For load tests (`benches/http/run.sh`), the embedded issuer can also mint many tokens: with
+//! `DEMO_TOKENS_FILE=<path>` and `DEMO_TOKENS=<n>` the demo writes `n` fresh tokens, one per line,
+//! to that file before it listens. Each is a distinct token (its own `jti`) like the printed
+//! `read:docs` one: `sub: demo-user`, `aud: https://api.example.com`, `scope: read:docs`, valid
+//! for one hour. Both variables must be set together, and only without `LOGTO_ENDPOINT`.
 
 mod app;
 
 use std::error::Error;
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
 
 use axum_logto::LogtoState;
 use axum_logto::testing::TestIssuer;
@@ -37,6 +45,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .ok()
         .filter(|s| !s.is_empty());
 
+    let tokens_file = tokens_file()?;
+    if tokens_file.is_some() && endpoint.is_some() {
+        return Err("DEMO_TOKENS_FILE needs the embedded issuer: unset LOGTO_ENDPOINT".into());
+    }
+
     // The embedded issuer lives as long as `main`.
     let mut embedded = None;
     let logto = match (endpoint, audience) {
@@ -45,6 +58,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
         }
         (None, None) => {
             let issuer = TestIssuer::start().await;
+            if let Some((path, count)) = &tokens_file {
+                write_tokens(&issuer, path, *count)?;
+            }
             let state = issuer.state_builder(app::DEMO_AUDIENCE).build()?;
             embedded = Some(issuer);
             state
@@ -70,6 +86,38 @@ async fn main() -> Result<(), Box<dyn Error>> {
     }
     println!("listening on {base}");
     axum::serve(listener, app::router(logto)).await?;
+    Ok(())
+}
+
+/// `DEMO_TOKENS_FILE` and `DEMO_TOKENS`, when both are set.
+fn tokens_file() -> Result<Option<(String, usize)>, Box<dyn Error>> {
+    let var = |name| std::env::var(name).ok().filter(|s: &String| !s.is_empty());
+    match (var("DEMO_TOKENS_FILE"), var("DEMO_TOKENS")) {
+        (None, None) => Ok(None),
+        (Some(path), Some(count)) => {
+            let count = count
+                .parse()
+                .map_err(|_| format!("DEMO_TOKENS must be a number, not {count:?}"))?;
+            Ok(Some((path, count)))
+        }
+        _ => Err("set both DEMO_TOKENS_FILE and DEMO_TOKENS, or neither".into()),
+    }
+}
+
+/// Writes `count` fresh `read:docs` tokens for the demo's audience to `path`, one per line.
+/// Tokens go to the file as they are signed, so the demo's memory stays as without them.
+fn write_tokens(issuer: &TestIssuer, path: &str, count: usize) -> Result<(), Box<dyn Error>> {
+    let mut out = BufWriter::new(File::create(path)?);
+    for _ in 0..count {
+        let token = issuer
+            .token()
+            .sub("demo-user")
+            .audience(app::DEMO_AUDIENCE)
+            .scopes(["read:docs"])
+            .sign();
+        writeln!(out, "{token}")?;
+    }
+    out.flush()?;
     Ok(())
 }
 

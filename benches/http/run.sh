@@ -204,7 +204,7 @@ echo "machine:  $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/c
 echo "load:     $load_before (1/5/15 min load average before the runs)"
 echo "wrk:      $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), -t$THREADS -c$CONNECTIONS -d$DURATION, warm-up $WARMUP, loopback"
 echo "rustc:    $(rustc -V)"
-echo "demo:     axum-logto $(crate_version Cargo.lock axum-logto), jsonwebtoken $(crate_version Cargo.lock jsonwebtoken) + aws-lc-rs $(crate_version Cargo.lock aws-lc-rs) (feature aws_lc_rs, the default)"
+echo "demo:     axum-logto $(crate_version Cargo.lock axum-logto), aws-lc-rs $(crate_version Cargo.lock aws-lc-rs) (feature aws_lc_rs, the default), verified-token cache on (default 16 MiB)"
 echo "peer:     axum-jwt-auth $(crate_version benches/peers/Cargo.lock axum-jwt-auth), jsonwebtoken $(crate_version benches/peers/Cargo.lock jsonwebtoken) + p384 $(crate_version benches/peers/Cargo.lock p384) (feature rust_crypto, set by axum-jwt-auth)"
 [ "$PEER_AWS_LC" = 1 ] && echo "peer f,g: the same, built with --features aws_lc_rs: jsonwebtoken's aws-lc provider (aws-lc-rs $(crate_version benches/peers/Cargo.lock aws-lc-rs)) installed at start-up"
 echo "tokens:   ES384 at+jwt from $issuer; $TOKENS minted by the demo in $(awk -v a="$m0" -v b="$m1" 'BEGIN { printf "%.1f", b - a }') s (incl. start-up)"

@@ -24,6 +24,7 @@ use crate::token::{InvalidTokenReason, TokenError};
 /// | [`InsufficientScope`](Self::InsufficientScope) | 403 | `insufficient_scope` |
 /// | [`WrongOrganization`](Self::WrongOrganization) | 403 | `insufficient_scope` |
 /// | [`OrganizationScoped`](Self::OrganizationScoped) | 403 | `insufficient_scope` |
+/// | [`ClaimCheckFailed`](Self::ClaimCheckFailed) | 403 | `insufficient_scope` |
 /// | [`MisconfiguredRoute`](Self::MisconfiguredRoute) | 500 | none |
 /// | [`KeysUnavailable`](Self::KeysUnavailable) | 503 | none |
 ///
@@ -77,6 +78,12 @@ pub enum AuthError {
         /// parameter; empty when the route needs none.
         required: Cow<'static, str>,
     },
+    /// The token is valid but fails the route's [`ClaimCheck`](crate::ClaimCheck) (for
+    /// instance [`RequireClaims<MachineToMachine>`](crate::RequireClaims) with a user's token).
+    ClaimCheckFailed {
+        /// The check's fixed description, sent as `error_description`.
+        description: &'static str,
+    },
     /// The route is set up wrongly: for instance [`OrgFromPath`](crate::OrgFromPath) on a route
     /// without the path parameter it reads. A server bug, not the client's: 500, logged at
     /// `error` once per route.
@@ -96,7 +103,8 @@ impl AuthError {
             Self::InvalidRequest | Self::MissingOrganization => StatusCode::BAD_REQUEST,
             Self::InsufficientScope { .. }
             | Self::WrongOrganization { .. }
-            | Self::OrganizationScoped { .. } => StatusCode::FORBIDDEN,
+            | Self::OrganizationScoped { .. }
+            | Self::ClaimCheckFailed { .. } => StatusCode::FORBIDDEN,
             Self::MisconfiguredRoute => StatusCode::INTERNAL_SERVER_ERROR,
             Self::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -111,7 +119,8 @@ impl AuthError {
             Self::InvalidToken(_) => Some("invalid_token"),
             Self::InsufficientScope { .. }
             | Self::WrongOrganization { .. }
-            | Self::OrganizationScoped { .. } => Some("insufficient_scope"),
+            | Self::OrganizationScoped { .. }
+            | Self::ClaimCheckFailed { .. } => Some("insufficient_scope"),
         }
     }
 
@@ -139,8 +148,8 @@ impl AuthError {
     /// A short, fixed `snake_case` name of what failed, for logs and metrics labels: the
     /// [`InvalidTokenReason::name`] for invalid tokens, else `missing_token`,
     /// `invalid_request`, `missing_organization`, `insufficient_scope`,
-    /// `wrong_organization`, `organization_scoped`, `misconfigured_route` or
-    /// `keys_unavailable`.
+    /// `wrong_organization`, `organization_scoped`, `claim_check_failed`,
+    /// `misconfigured_route` or `keys_unavailable`.
     pub const fn reason(&self) -> &'static str {
         match self {
             Self::MissingToken => "missing_token",
@@ -150,6 +159,7 @@ impl AuthError {
             Self::InsufficientScope { .. } => "insufficient_scope",
             Self::WrongOrganization { .. } => "wrong_organization",
             Self::OrganizationScoped { .. } => "organization_scoped",
+            Self::ClaimCheckFailed { .. } => "claim_check_failed",
             Self::MisconfiguredRoute => "misconfigured_route",
             Self::KeysUnavailable => "keys_unavailable",
         }
@@ -184,6 +194,7 @@ impl AuthError {
             Self::OrganizationScoped { .. } => {
                 "the access token carries permissions granted within an organization"
             }
+            Self::ClaimCheckFailed { description } => description,
             Self::MisconfiguredRoute => {
                 "the server cannot tell which organization this route is for"
             }
@@ -235,8 +246,9 @@ impl std::error::Error for AuthError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::ClaimCheck as _;
 
-    const ALL_REASONS: [InvalidTokenReason; 13] = InvalidTokenReason::ALL;
+    const ALL_REASONS: [InvalidTokenReason; 14] = InvalidTokenReason::ALL;
 
     #[test]
     fn descriptions_are_safe_in_a_quoted_string() {
@@ -258,6 +270,9 @@ mod tests {
             },
             AuthError::OrganizationScoped {
                 required: "".into(),
+            },
+            AuthError::ClaimCheckFailed {
+                description: crate::check::MachineToMachine::DESCRIPTION,
             },
             AuthError::MisconfiguredRoute,
             AuthError::KeysUnavailable,

@@ -10,6 +10,7 @@ compile_error!(
     "axum-logto needs a crypto backend: enable the `aws_lc_rs` or the `rust_crypto` feature"
 );
 
+mod check;
 mod claims;
 mod error;
 mod extract;
@@ -25,11 +26,12 @@ mod token;
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod testing;
 
-pub use claims::{AuthInfo, ClaimTypeError, Scopes};
+pub use check::{ClaimCheck, MachineToMachine, UserToken};
+pub use claims::{Actor, AuthInfo, ClaimTypeError, NoClaims, Scopes};
 pub use error::AuthError;
 pub use extract::{
     AnyOrg, Auth, OrgApiToken, OrgFromHeader, OrgFromPath, OrgIdHeader, OrgIdParam, OrgSource,
-    OrgToken, ParamName, RequireScopes,
+    OrgToken, ParamName, RequireClaims, RequireScopes,
 };
 pub use keys::{KeyFetchError, KeyFetchErrorKind};
 pub use rejection::AuthRejection;

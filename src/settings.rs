@@ -42,6 +42,8 @@ pub(crate) struct ValidationSettings {
     pub(crate) max_token_size: usize,
     /// Whether global routes accept tokens with an `organization_id` claim.
     pub(crate) allow_organization_level_tokens: bool,
+    /// The applications (`client_id`) whose tokens are accepted; `None`: any.
+    pub(crate) allowed_clients: Option<Vec<String>>,
     /// The verified-token cache's capacity in bytes; 0 turns it off.
     pub(crate) verified_cache_bytes: usize,
 }

@@ -47,6 +47,22 @@ async fn the_route_table() {
             .scopes(scopes.iter().copied())
             .sign()
     };
+    let roles = |roles: serde_json::Value| {
+        issuer
+            .token()
+            .sub("u1")
+            .audience(api)
+            .claim("roles", roles)
+            .sign()
+    };
+    let machine = || {
+        issuer
+            .token()
+            .sub("m1")
+            .client_id("m1")
+            .audience(api)
+            .sign()
+    };
     let rows: Vec<(Method, &str, Option<String>, u16)> = vec![
         (Method::GET, "/public", None, 200),
         (Method::GET, "/me", Some(user(&[])), 200),
@@ -125,6 +141,29 @@ async fn the_route_table() {
             Some(org("acme", &["read:reports"])),
             401,
         ),
+        // Custom claims and who is calling.
+        (
+            Method::GET,
+            "/admin/stats",
+            Some(roles(json!(["admin", "x"]))),
+            200,
+        ),
+        (
+            Method::GET,
+            "/admin/stats",
+            Some(roles(json!(["viewer"]))),
+            403,
+        ),
+        (Method::GET, "/admin/stats", Some(user(&[])), 403),
+        (
+            Method::GET,
+            "/admin/stats",
+            Some(roles(json!("admin"))),
+            401,
+        ),
+        (Method::GET, "/admin/stats", Some(roles(json!([1]))), 401),
+        (Method::GET, "/machine/jobs", Some(machine()), 200),
+        (Method::GET, "/machine/jobs", Some(user(&[])), 403),
         // Organization-level tokens never pass global routes.
         (
             Method::GET,

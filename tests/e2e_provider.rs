@@ -80,8 +80,22 @@ impl Provider {
     }
 
     fn start_on(port: u16) -> Self {
+        Self::start_with(port, None)
+    }
+
+    /// Another instance of one tenant: same signing keys (shared through `keys_file`), its
+    /// own issuer (its own port), as behind a custom domain.
+    fn start_sharing_keys(keys_file: &Path) -> Self {
+        Self::start_with(0, Some(keys_file))
+    }
+
+    fn start_with(port: u16, keys_file: Option<&Path>) -> Self {
         ensure_installed();
-        let mut child = Command::new("node")
+        let mut command = Command::new("node");
+        if let Some(file) = keys_file {
+            command.env("PROVIDER_KEYS_FILE", file);
+        }
+        let mut child = command
             .arg("server.mjs")
             .current_dir(provider_dir())
             .env("PORT", port.to_string())
@@ -181,6 +195,30 @@ impl Provider {
 
     async fn api_token(&self, scope: &str) -> String {
         self.token(Some(API), scope, None).await
+    }
+
+    /// A `client_credentials` token for `API` of the application `test-client-post`, which
+    /// sends its credentials in the form body (and whose custom `roles` are `["viewer"]`).
+    async fn api_token_of_the_post_client(&self, scope: &str) -> String {
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("scope", scope),
+            ("resource", API),
+            ("client_id", "test-client-post"),
+            ("client_secret", "test-secret"),
+        ];
+        let response = reqwest::Client::new()
+            .post(format!("{}/oidc/token", self.base))
+            .form(&form)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .expect("token request");
+        let body: Value = response.json().await.expect("token response is JSON");
+        body["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no access token: {body}"))
+            .to_owned()
     }
 
     async fn admin(&self, action: &str, query: &str) -> Value {
@@ -621,12 +659,14 @@ async fn test_issuer_tokens_stand_for_provider_tokens() {
         assert_eq!(real_info.organization_id(), organization);
         assert!(real_info.is_machine_to_machine());
     }
-    // And the token builder's defaults have the provider's claim set.
+    // And the token builder's defaults have the provider's claim set (but for `roles`, which
+    // the provider's "custom JWT" adds).
     let real = provider.api_token("read:docs").await;
     let mut real_names: Vec<String> = decode_part(&real, 1)
         .as_object()
         .unwrap()
         .keys()
+        .filter(|name| *name != "roles")
         .cloned()
         .collect();
     let default = issuer.token().audience(API).scopes(["read:docs"]).sign();
@@ -644,11 +684,19 @@ async fn test_issuer_tokens_stand_for_provider_tokens() {
 #[test]
 fn the_demo_binary_protects_its_routes_with_the_provider() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let provider = Provider::start();
+    let keys = std::env::temp_dir().join(format!("axum-logto-demo-keys-{}", std::process::id()));
+    let _ = std::fs::remove_file(&keys);
+    let provider = Provider::start_sharing_keys(&keys);
+    let custom_domain = Provider::start_sharing_keys(&keys);
+    let _ = std::fs::remove_file(&keys);
     let mut child = Command::new(demo_binary())
         .env("BIND", "127.0.0.1:0")
         .env("LOGTO_ENDPOINT", &provider.base)
         .env("LOGTO_AUDIENCE", API)
+        .env(
+            "LOGTO_ADDITIONAL_ISSUERS",
+            format!("https://auth.example.com/oidc, {}", custom_domain.issuer()),
+        )
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -690,5 +738,82 @@ fn the_demo_binary_protects_its_routes_with_the_provider() {
                 .status,
             StatusCode::OK
         );
+        // LOGTO_ADDITIONAL_ISSUERS: the custom domain's tokens pass too.
+        let custom = custom_domain.api_token("read:docs").await;
+        assert_eq!(
+            fetch(&base, Method::GET, "/docs", Some(&custom))
+                .await
+                .status,
+            StatusCode::OK
+        );
     });
+}
+
+#[tokio::test]
+async fn custom_claims_from_the_providers_custom_jwt() {
+    let provider = Provider::start();
+    let api = serve_demo(state_for(&provider)).await;
+    // test-client's tokens carry `roles: ["admin", "editor"]` (oidc-provider's
+    // extraTokenClaims, as Logto's custom JWT script), test-client-post's `["viewer"]`.
+    let admin = provider.api_token("read:docs").await;
+    assert_eq!(decode_part(&admin, 1)["roles"], json!(["admin", "editor"]));
+    let a = fetch(&api, Method::GET, "/admin/stats", Some(&admin)).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(a.json()["roles"], json!(["admin", "editor"]));
+    let viewer = provider.api_token_of_the_post_client("read:docs").await;
+    let a = fetch(&api, Method::GET, "/admin/stats", Some(&viewer)).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        a.json()["error_description"],
+        "the access token lacks the admin role"
+    );
+    // Both are client_credentials tokens: machine-to-machine.
+    let a = fetch(&api, Method::GET, "/machine/jobs", Some(&viewer)).await;
+    assert_eq!(
+        (a.status, a.json()["application"].clone()),
+        (StatusCode::OK, json!("test-client-post"))
+    );
+}
+
+#[tokio::test]
+async fn a_custom_domain_issues_for_the_same_tenant() {
+    let dir = std::env::temp_dir().join(format!("axum-logto-keys-{}", std::process::id()));
+    let _ = std::fs::remove_file(&dir);
+    let default_domain = Provider::start_sharing_keys(&dir);
+    let custom_domain = Provider::start_sharing_keys(&dir);
+    let _ = std::fs::remove_file(&dir);
+    assert_ne!(default_domain.issuer(), custom_domain.issuer());
+    let from_default = default_domain.api_token("read:docs").await;
+    let from_custom = custom_domain.api_token("read:docs").await;
+    assert_eq!(decode_part(&from_custom, 1)["iss"], custom_domain.issuer());
+    assert_eq!(
+        decode_part(&from_custom, 0)["kid"],
+        decode_part(&from_default, 0)["kid"]
+    );
+    // Without the option, the custom domain's tokens are for another issuer.
+    let single = serve_demo(state_for(&default_domain)).await;
+    let a = fetch(&single, Method::GET, "/docs", Some(&from_custom)).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        a.json()["error_description"],
+        "the access token was issued by another issuer"
+    );
+    // With it, both; discovery still at the endpoint, and /me says which issuer.
+    let both = LogtoState::builder(&default_domain.base)
+        .audience(API)
+        .additional_issuer(custom_domain.issuer())
+        .build()
+        .unwrap();
+    let api = serve_demo(both).await;
+    for (token, issuer) in [
+        (&from_default, default_domain.issuer()),
+        (&from_custom, custom_domain.issuer()),
+    ] {
+        assert_eq!(
+            fetch(&api, Method::GET, "/docs", Some(token)).await.status,
+            StatusCode::OK
+        );
+        let me = fetch(&api, Method::GET, "/me", Some(token)).await.json();
+        assert_eq!(me["issuer"], issuer.as_str());
+    }
 }

@@ -722,7 +722,9 @@ async fn a_header_replaced_by_a_middleware_is_verified_afresh() {
         let second_header = second_header.clone();
         async move {
             let (mut parts, body) = request.into_parts();
-            let first = Auth::from_request_parts(&mut parts, &logto).await.unwrap();
+            let first = <Auth>::from_request_parts(&mut parts, &logto)
+                .await
+                .unwrap();
             assert_eq!(first.sub(), "first");
             parts
                 .headers

@@ -3,8 +3,10 @@
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use axum_logto::{
-    AnyOf, Auth, AuthInfo, LogtoState, OrgApiToken, OrgFromPath, OrgToken, RequireScopes, scopes,
+    AnyOf, Auth, AuthInfo, ClaimCheck, LogtoState, MachineToMachine, OrgApiToken, OrgFromPath,
+    OrgToken, RequireClaims, RequireScopes, scopes,
 };
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 scopes! {
@@ -24,6 +26,26 @@ scopes! {
     pub InviteMembers = "invite:members";
 }
 
+/// The custom claims the demo reads: `roles`, which a Logto "custom JWT" script adds to
+/// access tokens (absent means none; any other JSON type than an array of strings is 401).
+#[derive(Debug, Deserialize)]
+pub(crate) struct Roles {
+    #[serde(default)]
+    pub(crate) roles: Vec<String>,
+}
+
+/// `roles` contains `admin`.
+pub(crate) struct IsAdmin;
+
+impl ClaimCheck for IsAdmin {
+    type Claims = Roles;
+    const DESCRIPTION: &'static str = "the access token lacks the admin role";
+
+    fn check(_: &AuthInfo, claims: &Roles) -> bool {
+        claims.roles.iter().any(|role| role == "admin")
+    }
+}
+
 /// The API resource indicator the demo protects by default.
 pub(crate) const DEMO_AUDIENCE: &str = "https://api.example.com";
 
@@ -38,6 +60,8 @@ pub(crate) fn router(logto: LogtoState) -> Router {
         .route("/orgs/{org_id}/members", get(members))
         .route("/orgs/{org_id}/invitations", post(invite))
         .route("/orgs/{org_id}/reports", get(reports))
+        .route("/admin/stats", get(admin_stats))
+        .route("/machine/jobs", get(machine_jobs))
         .with_state(logto)
 }
 
@@ -47,6 +71,14 @@ async fn public() -> Json<Value> {
 
 async fn me(auth: Auth) -> Json<AuthInfo> {
     Json(auth.into_info())
+}
+
+async fn admin_stats(admin: RequireClaims<IsAdmin>) -> Json<Value> {
+    Json(json!({ "requests": 42, "by": admin.sub(), "roles": admin.custom().roles }))
+}
+
+async fn machine_jobs(machine: RequireClaims<MachineToMachine>) -> Json<Value> {
+    Json(json!({ "jobs": ["nightly-export"], "application": machine.sub() }))
 }
 
 async fn maybe(auth: Option<Auth>) -> Json<Value> {

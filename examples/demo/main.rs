@@ -9,7 +9,9 @@
 //! LOGTO_ENDPOINT=https://my-tenant.logto.app LOGTO_AUDIENCE=https://api.example.com cargo run --example demo
 //! ```
 //!
-//! `BIND` sets the address (default `127.0.0.1:3000`).
+//! `BIND` sets the address (default `127.0.0.1:3000`). `LOGTO_ADDITIONAL_ISSUERS` (comma-separated)
+//! accepts more issuers for the same keys, as a tenant with a custom domain needs (for instance
+//! `https://<tenant>.logto.app/oidc` beside `https://auth.example.com/oidc`).
 //!
 //! For load tests (`benches/http/run.sh`), the embedded issuer can also mint many tokens: with
 //! `DEMO_TOKENS_FILE=<path>` and `DEMO_TOKENS=<n>` the demo writes `n` fresh tokens, one per line,
@@ -23,8 +25,9 @@ use std::error::Error;
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
 
-use axum_logto::LogtoState;
 use axum_logto::testing::TestIssuer;
+use axum_logto::{LogtoState, LogtoStateBuilder};
+use serde_json::json;
 use tokio::net::TcpListener;
 
 #[tokio::main]
@@ -52,21 +55,26 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     // The embedded issuer lives as long as `main`.
     let mut embedded = None;
-    let logto = match (endpoint, audience) {
-        (Some(endpoint), Some(audience)) => {
-            LogtoState::builder(endpoint).audience(audience).build()?
-        }
+    let builder = match (endpoint, audience) {
+        (Some(endpoint), Some(audience)) => LogtoState::builder(endpoint).audience(audience),
         (None, None) => {
             let issuer = TestIssuer::start().await;
             if let Some((path, count)) = &tokens_file {
                 write_tokens(&issuer, path, *count)?;
             }
-            let state = issuer.state_builder(app::DEMO_AUDIENCE).build()?;
+            let builder = issuer.state_builder(app::DEMO_AUDIENCE);
             embedded = Some(issuer);
-            state
+            builder
         }
         _ => return Err("set both LOGTO_ENDPOINT and LOGTO_AUDIENCE, or neither".into()),
     };
+    let additional = std::env::var("LOGTO_ADDITIONAL_ISSUERS").unwrap_or_default();
+    let logto = additional
+        .split(',')
+        .map(str::trim)
+        .filter(|issuer| !issuer.is_empty())
+        .fold(builder, LogtoStateBuilder::additional_issuer)
+        .build()?;
     if let Err(error) = logto.preload().await {
         // Not fatal: requests answer 503 until the keys load.
         tracing::warn!(%error, "could not load the signing keys yet");
@@ -149,6 +157,22 @@ fn print_curl_lines(issuer: &TestIssuer, base: &str) {
             .scopes(scopes.iter().copied())
             .sign()
     };
+    let with_roles = |roles: serde_json::Value| {
+        issuer
+            .token()
+            .sub("demo-user")
+            .audience(api)
+            .claim("roles", roles)
+            .sign()
+    };
+    let machine = || {
+        issuer
+            .token()
+            .sub("demo-machine")
+            .client_id("demo-machine")
+            .audience(api)
+            .sign()
+    };
     let cases: Vec<(&str, &str, &str, Option<String>, u16)> = vec![
         ("no token needed", "GET", "/public", None, 200),
         ("who am I", "GET", "/me", Some(user(&[])), 200),
@@ -195,6 +219,48 @@ fn print_curl_lines(issuer: &TestIssuer, base: &str) {
             "/orgs/acme/reports",
             Some(org_api("acme", &["read:reports"])),
             200,
+        ),
+        (
+            "custom claim roles contains admin",
+            "GET",
+            "/admin/stats",
+            Some(with_roles(json!(["admin"]))),
+            200,
+        ),
+        (
+            "custom claim roles without admin",
+            "GET",
+            "/admin/stats",
+            Some(with_roles(json!(["viewer"]))),
+            403,
+        ),
+        (
+            "custom claim roles of the wrong JSON type",
+            "GET",
+            "/admin/stats",
+            Some(with_roles(json!("admin"))),
+            401,
+        ),
+        (
+            "machine-to-machine token (sub = client_id)",
+            "GET",
+            "/machine/jobs",
+            Some(machine()),
+            200,
+        ),
+        (
+            "a user's token on a machine-only route",
+            "GET",
+            "/machine/jobs",
+            Some(user(&[])),
+            403,
+        ),
+        (
+            "organization-level token on a global route",
+            "GET",
+            "/docs",
+            Some(org_api("acme", &["read:docs"])),
+            403,
         ),
         ("no token", "GET", "/me", None, 401),
         (

@@ -1,4 +1,5 @@
-//! The Axum extractors: [`Auth`], [`RequireScopes`], [`OrgToken`], [`OrgApiToken`].
+//! The Axum extractors: [`Auth`], [`RequireScopes`], [`RequireClaims`], [`OrgToken`],
+//! [`OrgApiToken`].
 //!
 //! They are thin adapters over the validation core: the bearer token is read from the request,
 //! verified once per request (the result is kept in the request's extensions, so two
@@ -10,10 +11,13 @@ mod global;
 mod org;
 mod source;
 
+use std::sync::Arc;
+
 use http::request::Parts;
+use serde::de::DeserializeOwned;
 
 pub(crate) use bearer::bearer_token;
-pub use global::{Auth, RequireScopes};
+pub use global::{Auth, RequireClaims, RequireScopes};
 pub use org::{OrgApiToken, OrgToken};
 pub use source::{
     AnyOrg, OrgFromHeader, OrgFromPath, OrgIdHeader, OrgIdParam, OrgSource, ParamName,
@@ -23,7 +27,7 @@ use crate::claims::AuthInfo;
 use crate::error::AuthError;
 use crate::scope::ScopeSet;
 use crate::state::LogtoState;
-use crate::token::{Model, TokenError, organization};
+use crate::token::{InvalidTokenReason, Model, TokenError, organization};
 
 /// The verified (signature-checked, typed) token of this request, kept in its extensions.
 /// It holds the token it was made from: if a middleware replaces the `Authorization` header
@@ -36,26 +40,38 @@ struct Verified {
 }
 
 /// What every extractor holds once its rules passed.
-#[derive(Clone, Debug)]
-struct Granted {
+struct Granted<C> {
     info: AuthInfo,
     /// The organization the token is for; `Some` for the organization extractors.
     org_id: Option<String>,
+    /// The token's custom claims read as `C`.
+    custom: Arc<C>,
+}
+
+impl<C> Clone for Granted<C> {
+    fn clone(&self) -> Self {
+        Self {
+            info: self.info.clone(),
+            org_id: self.org_id.clone(),
+            custom: self.custom.clone(),
+        }
+    }
 }
 
 /// The one path of every extractor: steps 1-4 once per request and state (see [`Verified`]),
-/// step 5 for `model`, then for the organization models the organization the request targets
-/// (read from `O` only after the token passed, so a bad token answers 401 first), then the
-/// scopes `S`.
-async fn grant<St, O, S>(
+/// step 5 for `model`, the custom claims `C` (a claim of the wrong type is a 401 like any
+/// other), then for the organization models the organization the request targets (read from
+/// `O` only after the token passed, so a bad token answers 401 first), then the scopes `S`.
+async fn grant<St, O, S, C>(
     parts: &mut Parts,
     logto: &LogtoState,
     state: &St,
     model: Model,
-) -> Result<Granted, AuthError>
+) -> Result<Granted<C>, AuthError>
 where
     O: OrgSource<St>,
     S: ScopeSet,
+    C: DeserializeOwned + Send + Sync + 'static,
 {
     let reject = |error: TokenError| AuthError::from_token(error, S::required());
     // The header is read every time, so that every extractor sees duplicate credentials (400)
@@ -80,6 +96,9 @@ where
         }
     };
     logto.validator().check(&info, model).map_err(reject)?;
+    let custom = info
+        .custom_claims::<C>()
+        .map_err(|_| AuthError::InvalidToken(InvalidTokenReason::InvalidClaims))?;
     let org_id = match model {
         Model::Global => None,
         Model::Organization | Model::OrganizationResource => {
@@ -89,7 +108,16 @@ where
         }
     };
     S::check(info.scopes())?;
-    Ok(Granted { info, org_id })
+    Ok(Granted {
+        info,
+        org_id,
+        custom,
+    })
+}
+
+/// No check beyond the extractor's rules.
+fn pass<C>(_: &Granted<C>) -> Result<(), AuthError> {
+    Ok(())
 }
 
 /// `None` when the request carries no bearer token; otherwise the extractor's own outcome.
@@ -107,17 +135,18 @@ where
     T::from_request_parts(parts, state).await.map(Some)
 }
 
-/// What the four extractors share: the accessors, `Deref` to [`AuthInfo`], `Debug`, `Clone`,
-/// and `FromRequestParts` / `OptionalFromRequestParts` through [`grant`] with the extractor's
-/// permission model, organization source and scopes.
+/// What the extractors share: the accessors, `Deref` to [`AuthInfo`], `Debug`, `Clone`, and
+/// `FromRequestParts` / `OptionalFromRequestParts` through [`grant`] with the extractor's
+/// permission model, organization source, scopes and custom claims, then its `check`.
 macro_rules! extractor {
     (
-        $name:ident <$($param:ident),*>,
-        model: $model:ident, org: $org:ty, scopes: $scopes:ty
-        $(, where $($bounds:tt)*)?
+        $name:ident <$($param:ident $(: $pbound:path)?),*>,
+        custom: $custom:ty, model: $model:ident, org: $org:ty, scopes: $scopes:ty,
+        check: $check:expr,
+        where $($bounds:tt)*
     ) => {
-        impl<$($param),*> $name<$($param),*> {
-            fn from_granted(granted: $crate::extract::Granted) -> Self {
+        impl<$($param $(: $pbound)?),*> $name<$($param),*> {
+            fn from_granted(granted: $crate::extract::Granted<$custom>) -> Self {
                 Self {
                     granted,
                     _marker: ::std::marker::PhantomData,
@@ -133,36 +162,42 @@ macro_rules! extractor {
             pub fn into_info(self) -> $crate::AuthInfo {
                 self.granted.info
             }
+
+            /// The token's custom claims, read once per token (see
+            /// [`AuthInfo::custom_claims`](crate::AuthInfo::custom_claims)).
+            pub fn custom(&self) -> &$custom {
+                &self.granted.custom
+            }
         }
 
-        impl<$($param),*> ::std::ops::Deref for $name<$($param),*> {
+        impl<$($param $(: $pbound)?),*> ::std::ops::Deref for $name<$($param),*> {
             type Target = $crate::AuthInfo;
             fn deref(&self) -> &$crate::AuthInfo {
                 &self.granted.info
             }
         }
 
-        impl<$($param),*> ::std::fmt::Debug for $name<$($param),*> {
+        impl<$($param $(: $pbound)?),*> ::std::fmt::Debug for $name<$($param),*> {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 let mut debug = f.debug_struct(stringify!($name));
                 if let Some(org_id) = &self.granted.org_id {
                     debug.field("org_id", org_id);
                 }
-                debug.field("info", &self.granted.info).finish()
+                debug.field("info", &self.granted.info).finish_non_exhaustive()
             }
         }
 
-        impl<$($param),*> Clone for $name<$($param),*> {
+        impl<$($param $(: $pbound)?),*> Clone for $name<$($param),*> {
             fn clone(&self) -> Self {
                 Self::from_granted(self.granted.clone())
             }
         }
 
-        impl<St, $($param),*> ::axum::extract::FromRequestParts<St> for $name<$($param),*>
+        impl<St, $($param $(: $pbound)?),*> ::axum::extract::FromRequestParts<St> for $name<$($param),*>
         where
             $crate::LogtoState: ::axum::extract::FromRef<St>,
             St: Send + Sync,
-            $($($bounds)*)?
+            $($bounds)*
         {
             type Rejection = $crate::AuthRejection;
 
@@ -172,18 +207,19 @@ macro_rules! extractor {
             ) -> Result<Self, Self::Rejection> {
                 let logto = <$crate::LogtoState as ::axum::extract::FromRef<St>>::from_ref(state);
                 let model = $crate::token::Model::$model;
-                $crate::extract::grant::<St, $org, $scopes>(parts, &logto, state, model)
+                $crate::extract::grant::<St, $org, $scopes, $custom>(parts, &logto, state, model)
                     .await
+                    .and_then(|granted| $check(&granted).map(|()| granted))
                     .map(Self::from_granted)
                     .map_err(|error| logto.reject(error))
             }
         }
 
-        impl<St, $($param),*> ::axum::extract::OptionalFromRequestParts<St> for $name<$($param),*>
+        impl<St, $($param $(: $pbound)?),*> ::axum::extract::OptionalFromRequestParts<St> for $name<$($param),*>
         where
             $crate::LogtoState: ::axum::extract::FromRef<St>,
             St: Send + Sync,
-            $($($bounds)*)?
+            $($bounds)*
         {
             type Rejection = $crate::AuthRejection;
 

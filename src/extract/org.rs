@@ -2,12 +2,16 @@
 
 use std::marker::PhantomData;
 
-use super::{Granted, OrgSource, extractor};
+use serde::de::DeserializeOwned;
+
+use super::{Granted, OrgSource, extractor, pass};
+use crate::claims::NoClaims;
 use crate::scope::ScopeSet;
 
 /// An organization token (Logto's organization permissions, not an API resource): `aud` is
 /// `urn:logto:organization:<id>`, `<id>` is the organization that `O` reads from the request,
-/// and the token grants the organization scopes `S` (default: none).
+/// and the token grants the organization scopes `S` (default: none); `C` reads its custom
+/// claims (default: none).
 ///
 /// - not an organization token at all: 401 `invalid_token`;
 /// - an organization token for another organization: 403 `insufficient_scope`;
@@ -40,16 +44,21 @@ use crate::scope::ScopeSet;
 ///     .route("/my-org", get(my_org))
 ///     .with_state(logto);
 /// ```
-pub struct OrgToken<O, S = ()> {
-    granted: Granted,
-    _marker: PhantomData<fn() -> (O, S)>,
+pub struct OrgToken<O, S = (), C = NoClaims> {
+    granted: Granted<C>,
+    _marker: PhantomData<fn() -> (O, S, C)>,
 }
 
-extractor!(OrgToken<O, S>, model: Organization, org: O, scopes: S, where O: OrgSource<St>, S: ScopeSet);
+extractor!(
+    OrgToken<O, S, C>,
+    custom: C, model: Organization, org: O, scopes: S, check: pass,
+    where O: OrgSource<St>, S: ScopeSet, C: DeserializeOwned + Send + Sync + 'static,
+);
 
 /// A token for an organization-level API resource: `aud` holds this API's resource indicator,
 /// the `organization_id` claim equals the organization that `O` reads from the request, and
-/// the token grants the API scopes `S` (default: none).
+/// the token grants the API scopes `S` (default: none); `C` reads its custom claims
+/// (default: none).
 ///
 /// - not a token for this API: 401 `invalid_token`;
 /// - a token for this API without `organization_id`, or for another organization: 403
@@ -74,17 +83,21 @@ extractor!(OrgToken<O, S>, model: Organization, org: O, scopes: S, where O: OrgS
 ///     .route("/orgs/{org_id}/reports", get(reports))
 ///     .with_state(logto);
 /// ```
-pub struct OrgApiToken<O, S = ()> {
-    granted: Granted,
-    _marker: PhantomData<fn() -> (O, S)>,
+pub struct OrgApiToken<O, S = (), C = NoClaims> {
+    granted: Granted<C>,
+    _marker: PhantomData<fn() -> (O, S, C)>,
 }
 
-extractor!(OrgApiToken<O, S>, model: OrganizationResource, org: O, scopes: S, where O: OrgSource<St>, S: ScopeSet);
+extractor!(
+    OrgApiToken<O, S, C>,
+    custom: C, model: OrganizationResource, org: O, scopes: S, check: pass,
+    where O: OrgSource<St>, S: ScopeSet, C: DeserializeOwned + Send + Sync + 'static,
+);
 
 /// The organization accessor of both organization extractors.
 macro_rules! org_id_accessor {
     ($($name:ident),*) => {$(
-        impl<O, S> $name<O, S> {
+        impl<O, S, C> $name<O, S, C> {
             /// The organization the token is for, which is the one the request targets (for
             /// [`AnyOrg`](crate::AnyOrg), the token's own).
             ///

@@ -154,6 +154,7 @@ pub struct LogtoStateBuilder {
     pub(crate) retry_interval: Duration,
     pub(crate) max_key_set_age: Duration,
     pub(crate) verified_cache_bytes: usize,
+    pub(crate) allowed_clients: Option<Vec<String>>,
     pub(crate) max_token_size: usize,
     pub(crate) max_response_size: usize,
     pub(crate) realm: Option<String>,
@@ -181,6 +182,7 @@ impl fmt::Debug for LogtoStateBuilder {
             .field("retry_interval", &self.retry_interval)
             .field("max_key_set_age", &self.max_key_set_age)
             .field("verified_token_cache_size", &self.verified_cache_bytes)
+            .field("allowed_clients", &self.allowed_clients)
             .field("max_token_size", &self.max_token_size)
             .field("max_response_size", &self.max_response_size)
             .field("realm", &self.realm)
@@ -208,6 +210,7 @@ impl LogtoStateBuilder {
             retry_interval: DEFAULT_RETRY_INTERVAL,
             max_key_set_age: DEFAULT_MAX_KEY_SET_AGE,
             verified_cache_bytes: DEFAULT_VERIFIED_CACHE_BYTES,
+            allowed_clients: None,
             max_token_size: DEFAULT_MAX_TOKEN_SIZE,
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             realm: None,
@@ -247,6 +250,33 @@ impl LogtoStateBuilder {
     /// API means the same in an organization as globally.
     pub fn allow_organization_level_tokens(mut self) -> Self {
         self.allow_organization_level_tokens = true;
+        self
+    }
+
+    /// Accepts only tokens issued to these applications (their `client_id`, compared exactly
+    /// as opaque strings: Logto's client ids may be URLs, for client ID metadata documents);
+    /// a token for any other application, or without `client_id`, is 401 `invalid_token`
+    /// ([`ClientNotAllowed`](crate::InvalidTokenReason::ClientNotAllowed)). Calls add up.
+    /// Default: every application of the tenant.
+    ///
+    /// ```
+    /// use axum_logto::LogtoState;
+    ///
+    /// let logto = LogtoState::builder("https://my-tenant.logto.app")
+    ///     .audience("https://api.example.com")
+    ///     .allowed_clients(["web-app-id", "https://agent.example.com/client.json"])
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = logto;
+    /// ```
+    pub fn allowed_clients<I, T>(mut self, clients: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        self.allowed_clients
+            .get_or_insert_with(Vec::new)
+            .extend(clients.into_iter().map(Into::into));
         self
     }
 
@@ -532,6 +562,7 @@ impl LogtoStateBuilder {
             max_token_size: self.max_token_size,
             allow_organization_level_tokens: self.allow_organization_level_tokens,
             verified_cache_bytes: self.verified_cache_bytes,
+            allowed_clients: self.allowed_clients.clone(),
         };
         let fetch = FetchSettings {
             client,

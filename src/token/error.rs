@@ -39,11 +39,14 @@ pub enum InvalidTokenReason {
     /// `aud` does not contain this API's resource indicator (or, for organization extractors,
     /// any `urn:logto:organization:<id>`).
     WrongAudience,
+    /// The token was issued to an application (`client_id`) that the API does not accept
+    /// (see [`LogtoStateBuilder::allowed_clients`](crate::LogtoStateBuilder::allowed_clients)).
+    ClientNotAllowed,
 }
 
 impl InvalidTokenReason {
     /// Every reason, in the order the rules run.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::TooLarge,
         Self::Malformed,
         Self::UnsupportedType,
@@ -57,6 +60,7 @@ impl InvalidTokenReason {
         Self::NotYetValid,
         Self::IssuedInFuture,
         Self::WrongAudience,
+        Self::ClientNotAllowed,
     ];
 
     /// The fixed description sent in `error_description`.
@@ -77,6 +81,9 @@ impl InvalidTokenReason {
             Self::NotYetValid => "the access token is not valid yet",
             Self::IssuedInFuture => "the access token was issued in the future",
             Self::WrongAudience => "the access token is not intended for this resource",
+            Self::ClientNotAllowed => {
+                "the access token was issued to an application this resource does not accept"
+            }
         }
     }
 
@@ -97,6 +104,7 @@ impl InvalidTokenReason {
             Self::NotYetValid => "not_yet_valid",
             Self::IssuedInFuture => "issued_in_future",
             Self::WrongAudience => "wrong_audience",
+            Self::ClientNotAllowed => "client_not_allowed",
         }
     }
 }

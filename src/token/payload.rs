@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::error::InvalidTokenReason;
-use crate::claims::{AuthInfo, AuthInfoData, NumericDate, Scopes};
+use crate::claims::{Actor, AuthInfo, AuthInfoData, NumericDate, Scopes};
 
 const BAD: InvalidTokenReason = InvalidTokenReason::InvalidClaims;
 
@@ -46,6 +46,10 @@ pub(crate) fn auth_info(claims: Map<String, Value>) -> Result<AuthInfo, InvalidT
         ),
         Some(_) => return Err(BAD),
     };
+    let actor = match claims.get("act") {
+        None => None,
+        Some(act) => Some(Actor::from_claim(act).ok_or(BAD)?),
+    };
     let scopes = match claims.get("scope") {
         None => Scopes::default(),
         Some(Value::String(s)) => Scopes::parse(s),
@@ -61,8 +65,10 @@ pub(crate) fn auth_info(claims: Map<String, Value>) -> Result<AuthInfo, InvalidT
         jti: string(&claims, "jti")?,
         issued_at: numeric_date(&claims, "iat")?,
         not_before: numeric_date(&claims, "nbf")?,
+        actor,
         scopes,
         claims,
+        custom: Default::default(),
     }))
 }
 
@@ -117,6 +123,8 @@ mod tests {
             ("iat", json!("now")),
             ("nbf", json!(true)),
             ("jti", json!({})),
+            ("act", json!("someone")),
+            ("act", json!({"sub": 1})),
         ] {
             let mut c = claims(base());
             c.insert(name.to_owned(), value);

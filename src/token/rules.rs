@@ -59,6 +59,18 @@ pub(crate) fn check_claims(
         );
         return Err(InvalidTokenReason::WrongAudience.into());
     }
+    if let Some(allowed) = &settings.allowed_clients
+        && !info
+            .client_id
+            .as_ref()
+            .is_some_and(|id| allowed.contains(id))
+    {
+        tracing::debug!(
+            client_id = ?info.client_id.as_deref().map(Redacted),
+            "the token was issued to an application this API does not accept"
+        );
+        return Err(InvalidTokenReason::ClientNotAllowed.into());
+    }
     // A token requested with `organization_id` carries the permissions of the user's role in
     // that organization, which an organization admin grants to themselves: on a global route
     // they would be a privilege escalation.
@@ -133,7 +145,9 @@ mod tests {
             issued_at: iat.map(NumericDate),
             expires_at: NumericDate(exp),
             not_before: nbf.map(NumericDate),
+            actor: None,
             claims: serde_json::Map::new(),
+            custom: Default::default(),
         }
     }
 

@@ -10,6 +10,10 @@
 //   env PROVIDER_KEY_KTY       kty of the initial signing key: EC (default,
 //                              P-384 / ES384) or RSA (2048 / RS256)
 //   env PROVIDER_IGNORE_STDIN  "1": do not exit when stdin reaches EOF
+//   env PROVIDER_KEYS_FILE     a JSON file of signing keys shared by several
+//                              instances (one tenant behind a custom domain and
+//                              its default domain): read when it exists, else
+//                              written with the initial key
 //   stdout                     exactly one line once listening:
 //                                ready http://127.0.0.1:<port>
 //   stderr                     everything else (logs, oidc-provider notices)
@@ -89,6 +93,13 @@ const CLIENTS = [
 ];
 
 const ACCESS_TOKEN_TTL = 3600;
+
+// What Logto's "custom JWT" script adds to access tokens of API resources:
+// top-level claims, here the roles of each application.
+const CLIENT_ROLES = new Map([
+  ['test-client', ['admin', 'editor']],
+  ['test-client-post', ['viewer']],
+]);
 
 // ---------------------------------------------------------------------------
 // Key management
@@ -192,11 +203,19 @@ function buildProvider() {
       },
     },
     extraTokenClaims: async (ctx, token) => {
-      const organizationId = ctx?.oidc?.params?.organization_id;
-      if (organizationId && token.resourceServer) {
-        return { organization_id: organizationId };
+      if (!token.resourceServer) {
+        return undefined;
       }
-      return undefined;
+      const claims = {};
+      const roles = CLIENT_ROLES.get(token.clientId);
+      if (roles && !token.resourceServer.audience.startsWith(ORGANIZATION_RESOURCE_PREFIX)) {
+        claims.roles = roles;
+      }
+      const organizationId = ctx?.oidc?.params?.organization_id;
+      if (organizationId) {
+        claims.organization_id = organizationId;
+      }
+      return claims;
     },
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? ACCESS_TOKEN_TTL,
@@ -362,11 +381,32 @@ server.on('error', (err) => {
   process.exit(1);
 });
 
+/** The initial keys: shared through PROVIDER_KEYS_FILE when set, else new. */
+async function initialKeys() {
+  const file = process.env.PROVIDER_KEYS_FILE;
+  if (file) {
+    const fs = await import('node:fs');
+    if (fs.existsSync(file)) {
+      const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+      for (const entry of saved.keys) {
+        keys.set(entry.kid, entry);
+      }
+      signingKid = saved.signing;
+      return;
+    }
+    signingKid = generateKey(initialKty).kid;
+    fs.writeFileSync(file, JSON.stringify({ signing: signingKid, keys: [...keys.values()] }));
+    return;
+  }
+  signingKid = generateKey(initialKty).kid;
+}
+
+await initialKeys();
+
 server.listen(port, '127.0.0.1', () => {
   const { port: actualPort } = server.address();
   const base = `http://127.0.0.1:${actualPort}`;
   issuer = `${base}${OIDC_PREFIX}`;
-  signingKid = generateKey(initialKty).kid;
   rebuild();
   log(`issuer ${issuer}`);
   process.stdout.write(`ready ${base}\n`);

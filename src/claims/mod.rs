@@ -1,4 +1,9 @@
-//! What a valid token says: [`AuthInfo`] and its [`Scopes`].
+//! What a valid token says: [`AuthInfo`], its [`Scopes`], its [`Actor`] and its typed custom
+//! claims.
+
+mod actor;
+mod custom;
+mod scopes;
 
 use std::fmt;
 use std::sync::Arc;
@@ -6,6 +11,11 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
+
+pub use actor::Actor;
+pub(crate) use custom::CustomClaims;
+pub use custom::NoClaims;
+pub use scopes::Scopes;
 
 /// The prefix of Logto's organization audiences: `urn:logto:organization:<id>`.
 pub(crate) const ORGANIZATION_AUDIENCE_PREFIX: &str = "urn:logto:organization:";
@@ -34,85 +44,6 @@ impl NumericDate {
 impl Serialize for NumericDate {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_i64(self.secs())
-    }
-}
-
-/// The scopes a token grants, from its `scope` claim.
-///
-/// RFC 6749 §3.3: scopes are separated by spaces (U+0020) only; a tab, a no-break space or any
-/// other character is part of a scope name, never a separator. A missing or empty `scope`
-/// means no scopes. Duplicates are kept once, in order.
-///
-/// ```
-/// use axum_logto::Scopes;
-///
-/// let scopes = Scopes::parse("read:docs  write:docs");
-/// assert!(scopes.contains("read:docs"));
-/// assert!(scopes.contains_all(["read:docs", "write:docs"]));
-/// assert!(scopes.contains_any(["admin", "write:docs"]));
-/// assert!(!scopes.contains_any(["admin"]));
-/// assert_eq!(scopes.iter().collect::<Vec<_>>(), ["read:docs", "write:docs"]);
-/// ```
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Scopes(Vec<Box<str>>);
-
-impl Scopes {
-    /// Splits a `scope` value on spaces (U+0020), skipping empty parts.
-    pub fn parse(scope: &str) -> Self {
-        let mut scopes: Vec<Box<str>> = Vec::new();
-        for token in scope.split(' ').filter(|s| !s.is_empty()) {
-            if !scopes.iter().any(|s| &**s == token) {
-                scopes.push(token.into());
-            }
-        }
-        Self(scopes)
-    }
-
-    /// Whether `scope` is granted.
-    pub fn contains(&self, scope: &str) -> bool {
-        self.0.iter().any(|s| &**s == scope)
-    }
-
-    /// Whether every one of `scopes` is granted (true for an empty list).
-    pub fn contains_all<'a>(&self, scopes: impl IntoIterator<Item = &'a str>) -> bool {
-        scopes.into_iter().all(|s| self.contains(s))
-    }
-
-    /// Whether at least one of `scopes` is granted (false for an empty list).
-    pub fn contains_any<'a>(&self, scopes: impl IntoIterator<Item = &'a str>) -> bool {
-        scopes.into_iter().any(|s| self.contains(s))
-    }
-
-    /// The granted scopes, in token order.
-    pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(|s| &**s)
-    }
-
-    /// The bytes its scope names hold on the heap.
-    pub(crate) fn heap_bytes(&self) -> usize {
-        self.0.capacity() * size_of::<Box<str>>() + self.0.iter().map(|s| s.len()).sum::<usize>()
-    }
-
-    /// How many distinct scopes are granted.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether no scope is granted.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for Scopes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl Serialize for Scopes {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.iter())
     }
 }
 
@@ -157,10 +88,14 @@ pub(crate) struct AuthInfoData {
     pub(crate) jti: Option<String>,
     pub(crate) issued_at: Option<NumericDate>,
     pub(crate) expires_at: NumericDate,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) actor: Option<Actor>,
     #[serde(skip)]
     pub(crate) not_before: Option<NumericDate>,
     #[serde(skip)]
     pub(crate) claims: Map<String, Value>,
+    #[serde(skip)]
+    pub(crate) custom: CustomClaims,
 }
 
 impl Serialize for AuthInfo {
@@ -270,6 +205,40 @@ impl AuthInfo {
     /// Every claim of the payload, for custom claims.
     pub fn claims(&self) -> &Map<String, Value> {
         &self.0.claims
+    }
+
+    /// Who acts for the subject, in a delegated token (the `act` claim of Logto's token
+    /// exchange, RFC 8693); `None` when the subject acts for itself.
+    pub fn actor(&self) -> Option<&Actor> {
+        self.0.actor.as_ref()
+    }
+
+    /// The top-level claims read as `C` (for instance the roles and plan a Logto "custom JWT"
+    /// script adds): once per token and type, then shared (by every extractor of a request,
+    /// and through the verified-token cache by later requests with the same token). A claim
+    /// that `C` needs and the token lacks follows serde (`#[serde(default)]` works); a claim
+    /// of another JSON type is an error. The extractors take `C` as a type parameter:
+    /// [`Auth<C>`](crate::Auth), [`RequireScopes<S, C>`](crate::RequireScopes)…
+    ///
+    /// ```
+    /// use serde::Deserialize;
+    ///
+    /// #[derive(Deserialize)]
+    /// struct MyClaims {
+    ///     #[serde(default)]
+    ///     roles: Vec<String>,
+    /// }
+    ///
+    /// # fn show(info: &axum_logto::AuthInfo) -> Result<(), axum_logto::ClaimTypeError> {
+    /// let custom = info.custom_claims::<MyClaims>()?;
+    /// let admin = custom.roles.iter().any(|role| role == "admin");
+    /// # Ok(()) }
+    /// ```
+    pub fn custom_claims<C>(&self) -> Result<Arc<C>, ClaimTypeError>
+    where
+        C: DeserializeOwned + Send + Sync + 'static,
+    {
+        self.0.custom.get(&self.0.claims)
     }
 
     /// A claim as type `T`: `Ok(None)` when absent, `Err` when present with another type.

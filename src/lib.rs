@@ -12,9 +12,11 @@ compile_error!(
 
 mod check;
 mod claims;
+mod credentials;
 mod error;
 mod extract;
 mod keys;
+mod layer;
 mod redact;
 mod rejection;
 mod scope;
@@ -34,6 +36,10 @@ pub use extract::{
     OrgToken, ParamName, RequireClaims, RequireScopes,
 };
 pub use keys::{KeyFetchError, KeyFetchErrorKind};
+#[cfg(feature = "tonic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
+pub use layer::AuthInfoExt;
+pub use layer::{LogtoLayer, LogtoService};
 pub use rejection::AuthRejection;
 pub use scope::{AnyOf, Scope, ScopeSet};
 pub use state::{ConfigError, LogtoState, LogtoStateBuilder};

@@ -1,5 +1,6 @@
 //! [`AuthRejection`]: the response an extractor answers with, per RFC 6750 and RFC 9068.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,6 +78,8 @@ impl fmt::Debug for RejectionContext {
 #[derive(Clone)]
 pub struct AuthRejection {
     error: AuthError,
+    /// The scopes the route needs (empty for none), named in 401 and 403 challenges.
+    scope: Cow<'static, str>,
     context: Arc<RejectionContext>,
 }
 
@@ -104,6 +107,7 @@ impl AuthRejection {
         );
         Self::with_context(
             error,
+            Cow::Borrowed(""),
             Arc::new(RejectionContext {
                 realm,
                 retry_after: DEFAULT_RETRY_INTERVAL,
@@ -112,9 +116,19 @@ impl AuthRejection {
         )
     }
 
-    pub(crate) fn with_context(error: AuthError, context: Arc<RejectionContext>) -> Self {
+    /// A rejection for a route that needs the scopes `scope` (space-separated; empty for
+    /// none), with the state's context.
+    pub(crate) fn with_context(
+        error: AuthError,
+        scope: Cow<'static, str>,
+        context: Arc<RejectionContext>,
+    ) -> Self {
         log_rejection(&error);
-        Self { error, context }
+        Self {
+            error,
+            scope,
+            context,
+        }
     }
 
     /// What went wrong.
@@ -171,11 +185,11 @@ impl AuthRejection {
                 self.error.description()
             ));
         }
-        if let Some(required) = self.error.required_scopes()
-            && with_scope
-            && !required.is_empty()
-        {
-            challenge.push_str(&format!(", scope=\"{required}\""));
+        // The scopes the route needs, in 401s too (RFC 6750 §3), so that a client asks for
+        // the right ones the first time.
+        let scope = self.error.required_scopes().unwrap_or(&self.scope);
+        if with_scope && !scope.is_empty() && self.error.status() != StatusCode::BAD_REQUEST {
+            challenge.push_str(&format!(", scope=\"{scope}\""));
         }
         Some(challenge)
     }

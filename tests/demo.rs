@@ -164,6 +164,10 @@ async fn the_route_table() {
         (Method::GET, "/admin/stats", Some(roles(json!([1]))), 401),
         (Method::GET, "/machine/jobs", Some(machine()), 200),
         (Method::GET, "/machine/jobs", Some(user(&[])), 403),
+        // The nested router behind the layer.
+        (Method::GET, "/v1/status", Some(user(&[])), 200),
+        (Method::GET, "/v1/status", None, 401),
+        (Method::GET, "/v1/status", Some(org("acme", &[])), 401),
         // Organization-level tokens never pass global routes.
         (
             Method::GET,
@@ -187,6 +191,10 @@ async fn the_route_table() {
     assert_eq!(me["clientId"], "test-client");
     assert_eq!(me["scopes"], json!(["read:docs"]));
     assert_eq!(me["audience"], json!([api]));
+    let status = fetch(&base, Method::GET, "/v1/status", Some(&user(&[])))
+        .await
+        .json();
+    assert_eq!(status, json!({"status": "ok", "sub": "u1"}));
     let public = fetch(&base, Method::GET, "/public", None).await;
     assert_eq!(public.status, StatusCode::OK);
 }

@@ -11,7 +11,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum_logto::testing::TestIssuer;
-use axum_logto::{Auth, RequireScopes, scopes};
+use axum_logto::{Auth, LogtoLayer, RequireScopes, scopes};
 use common::{API, bearer};
 
 scopes! { ReadDocs = "read:docs"; }
@@ -95,4 +95,28 @@ async fn two_extractors_verify_the_signature_once() {
             1 + verified_by_the_second_request
         );
     }
+
+    // Under the layer, with an extractor in the handler too: one verification (the cache of
+    // verified tokens off, so that only the per-request sharing can explain it).
+    let logto = issuer
+        .state_builder(API)
+        .verified_token_cache_size(0)
+        .build()
+        .unwrap();
+    let app =
+        Router::new()
+            .route(
+                "/twice",
+                get(|a: Auth, b: RequireScopes<ReadDocs>| async move {
+                    format!("{} {}", a.sub(), b.sub())
+                }),
+            )
+            .layer(LogtoLayer::new(logto.clone()))
+            .with_state(logto);
+    counter.0.store(0, Ordering::SeqCst);
+    assert_eq!(
+        call(&app, &token).await,
+        (StatusCode::OK, "u1 u1".to_owned())
+    );
+    assert_eq!(counter.0.load(Ordering::SeqCst), 1, "layer and extractors");
 }

@@ -1,10 +1,10 @@
 //! The demo API's routes, shared by `examples/demo/main.rs` and the tests that drive it.
 
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use axum_logto::{
-    AnyOf, Auth, AuthInfo, ClaimCheck, LogtoState, MachineToMachine, OrgApiToken, OrgFromPath,
-    OrgToken, RequireClaims, RequireScopes, scopes,
+    AnyOf, Auth, AuthInfo, ClaimCheck, LogtoLayer, LogtoState, MachineToMachine, OrgApiToken,
+    OrgFromPath, OrgToken, RequireClaims, RequireScopes, scopes,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -62,6 +62,13 @@ pub(crate) fn router(logto: LogtoState) -> Router {
         .route("/orgs/{org_id}/reports", get(reports))
         .route("/admin/stats", get(admin_stats))
         .route("/machine/jobs", get(machine_jobs))
+        // Every route of /v1 needs a valid token for this API, checked once by the layer.
+        .nest(
+            "/v1",
+            Router::new()
+                .route("/status", get(v1_status))
+                .layer(LogtoLayer::new(logto.clone())),
+        )
         .with_state(logto)
 }
 
@@ -71,6 +78,10 @@ async fn public() -> Json<Value> {
 
 async fn me(auth: Auth) -> Json<AuthInfo> {
     Json(auth.into_info())
+}
+
+async fn v1_status(Extension(auth): Extension<AuthInfo>) -> Json<Value> {
+    Json(json!({ "status": "ok", "sub": auth.sub() }))
 }
 
 async fn admin_stats(admin: RequireClaims<IsAdmin>) -> Json<Value> {

@@ -262,6 +262,14 @@ fn print_curl_lines(issuer: &TestIssuer, base: &str) {
             Some(org_api("acme", &["read:docs"])),
             403,
         ),
+        (
+            "a nested router behind the layer",
+            "GET",
+            "/v1/status",
+            Some(user(&[])),
+            200,
+        ),
+        ("the layer without a token", "GET", "/v1/status", None, 401),
         ("no token", "GET", "/me", None, 401),
         (
             "expired token",

@@ -6,7 +6,6 @@
 //! extractors in one handler verify the signature once), and the audience, organization and
 //! scope rules of each extractor are applied to that result.
 
-mod bearer;
 mod global;
 mod org;
 mod source;
@@ -16,7 +15,7 @@ use std::sync::Arc;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
-pub(crate) use bearer::bearer_token;
+use crate::credentials::bearer_token;
 pub use global::{Auth, RequireClaims, RequireScopes};
 pub use org::{OrgApiToken, OrgToken};
 pub use source::{
@@ -40,8 +39,8 @@ struct Verified {
 }
 
 /// What every extractor holds once its rules passed.
-struct Granted<C> {
-    info: AuthInfo,
+pub(crate) struct Granted<C> {
+    pub(crate) info: AuthInfo,
     /// The organization the token is for; `Some` for the organization extractors.
     org_id: Option<String>,
     /// The token's custom claims read as `C`.
@@ -62,7 +61,7 @@ impl<C> Clone for Granted<C> {
 /// step 5 for `model`, the custom claims `C` (a claim of the wrong type is a 401 like any
 /// other), then for the organization models the organization the request targets (read from
 /// `O` only after the token passed, so a bad token answers 401 first), then the scopes `S`.
-async fn grant<St, O, S, C>(
+pub(crate) async fn grant<St, O, S, C>(
     parts: &mut Parts,
     logto: &LogtoState,
     state: &St,
@@ -76,7 +75,7 @@ where
     let reject = |error: TokenError| AuthError::from_token(error, S::required());
     // The header is read every time, so that every extractor sees duplicate credentials (400)
     // and a header replaced by a middleware.
-    let token = bearer_token(parts)?;
+    let token = bearer_token(parts, logto.token_sources())?;
     let cached = parts
         .extensions
         .get::<Verified>()
@@ -85,7 +84,7 @@ where
     let info = match cached {
         Some(result) => result.map_err(reject)?,
         None => {
-            let token: Box<str> = token.into();
+            let token: Box<str> = token.as_ref().into();
             let result = logto.validator().verify(&token).await;
             parts.extensions.insert(Verified {
                 state_id: logto.id(),
@@ -127,9 +126,11 @@ async fn optional<T, S>(
 ) -> Result<Option<T>, crate::rejection::AuthRejection>
 where
     T: axum::extract::FromRequestParts<S, Rejection = crate::rejection::AuthRejection>,
+    LogtoState: axum::extract::FromRef<S>,
     S: Send + Sync,
 {
-    if bearer_token(parts) == Err(AuthError::MissingToken) {
+    let logto = <LogtoState as axum::extract::FromRef<S>>::from_ref(state);
+    if bearer_token(parts, logto.token_sources()) == Err(AuthError::MissingToken) {
         return Ok(None);
     }
     T::from_request_parts(parts, state).await.map(Some)
@@ -211,7 +212,7 @@ macro_rules! extractor {
                     .await
                     .and_then(|granted| $check(&granted).map(|()| granted))
                     .map(Self::from_granted)
-                    .map_err(|error| logto.reject(error))
+                    .map_err(|error| logto.reject_for(error, <$scopes as $crate::ScopeSet>::required()))
             }
         }
 

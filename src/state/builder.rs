@@ -7,6 +7,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::LogtoState;
+use crate::credentials::TokenSources;
 use crate::keys::{KeyStore, default_client};
 use crate::rejection::{AuthRejection, RejectionContext, RejectionHook, is_quotable_realm};
 use crate::settings::{
@@ -58,6 +59,14 @@ pub enum ConfigError {
         /// `"max_response_size"`.
         what: &'static str,
     },
+    /// A cookie or query parameter name is empty or holds a character it cannot hold (space,
+    /// `=`, `;`, `,`, `"`, a control or non-ASCII character).
+    InvalidName {
+        /// The option: `"token_from_cookie"` or `"token_from_query"`.
+        what: &'static str,
+        /// The value refused.
+        value: String,
+    },
     /// The leeway is longer than 5 minutes: it tolerates clock skew, not expired tokens.
     LeewayTooLarge {
         /// The value refused.
@@ -99,6 +108,12 @@ impl fmt::Display for ConfigError {
                  control character"
             ),
             Self::InvalidLimit { what } => write!(f, "the {what} must be greater than zero"),
+            Self::InvalidName { what, value } => {
+                write!(
+                    f,
+                    "the {what} name {value:?} is empty or holds a character it cannot hold"
+                )
+            }
             Self::LeewayTooLarge { leeway } => write!(
                 f,
                 "the leeway {leeway:?} is longer than the 5 minutes allowed: it tolerates clock \
@@ -155,6 +170,7 @@ pub struct LogtoStateBuilder {
     pub(crate) max_key_set_age: Duration,
     pub(crate) verified_cache_bytes: usize,
     pub(crate) allowed_clients: Option<Vec<String>>,
+    pub(crate) sources: TokenSources,
     pub(crate) max_token_size: usize,
     pub(crate) max_response_size: usize,
     pub(crate) realm: Option<String>,
@@ -183,6 +199,8 @@ impl fmt::Debug for LogtoStateBuilder {
             .field("max_key_set_age", &self.max_key_set_age)
             .field("verified_token_cache_size", &self.verified_cache_bytes)
             .field("allowed_clients", &self.allowed_clients)
+            .field("token_from_cookie", &self.sources.cookie)
+            .field("token_from_query", &self.sources.query)
             .field("max_token_size", &self.max_token_size)
             .field("max_response_size", &self.max_response_size)
             .field("realm", &self.realm)
@@ -211,6 +229,7 @@ impl LogtoStateBuilder {
             max_key_set_age: DEFAULT_MAX_KEY_SET_AGE,
             verified_cache_bytes: DEFAULT_VERIFIED_CACHE_BYTES,
             allowed_clients: None,
+            sources: TokenSources::default(),
             max_token_size: DEFAULT_MAX_TOKEN_SIZE,
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             realm: None,
@@ -416,6 +435,42 @@ impl LogtoStateBuilder {
         self
     }
 
+    /// Also takes the token from the cookie `name` (for browser apps that keep it there).
+    /// Default: off, only the `Authorization` header.
+    ///
+    /// The header keeps working; a request that carries the token in two places (header and
+    /// cookie, say) is 400 `invalid_request`. A cookie is sent by the browser on its own, so a
+    /// state-changing route that reads it needs protection against cross-site requests
+    /// (`SameSite`, a CSRF token) as any cookie-authenticated route does.
+    pub fn token_from_cookie(mut self, name: impl Into<String>) -> Self {
+        self.sources.cookie = Some(name.into());
+        self
+    }
+
+    /// Also takes the token from the query parameter `name` (usually `access_token`), for
+    /// requests a browser cannot add a header to: WebSocket upgrades and `EventSource`.
+    /// Default: off, only the `Authorization` header.
+    ///
+    /// RFC 6750 §2.3 discourages it: URLs end up in server and proxy logs, browser history and
+    /// `Referer` headers. This crate never logs a URL or a query; make sure your access logs
+    /// and proxies do not either, and keep such tokens short-lived. A request with the token
+    /// in two places (header and query) is 400 `invalid_request`.
+    ///
+    /// ```
+    /// use axum_logto::LogtoState;
+    ///
+    /// let logto = LogtoState::builder("https://my-tenant.logto.app")
+    ///     .audience("https://api.example.com")
+    ///     .token_from_query("access_token") // GET /live?access_token=…
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = logto;
+    /// ```
+    pub fn token_from_query(mut self, name: impl Into<String>) -> Self {
+        self.sources.query = Some(name.into());
+        self
+    }
+
     /// Tokens longer than this are rejected before any decoding. Default: 8 KiB (8192 bytes).
     pub fn max_token_size(mut self, bytes: usize) -> Self {
         self.max_token_size = bytes;
@@ -533,6 +588,22 @@ impl LogtoStateBuilder {
                 return Err(ConfigError::InvalidLimit { what });
             }
         }
+        for (what, name) in [
+            ("token_from_cookie", &self.sources.cookie),
+            ("token_from_query", &self.sources.query),
+        ] {
+            if let Some(name) = name
+                && (name.is_empty()
+                    || !name
+                        .bytes()
+                        .all(|b| b.is_ascii_graphic() && !b"=;,\"".contains(&b)))
+            {
+                return Err(ConfigError::InvalidName {
+                    what,
+                    value: name.clone(),
+                });
+            }
+        }
         if self.leeway > MAX_LEEWAY {
             return Err(ConfigError::LeewayTooLarge {
                 leeway: self.leeway,
@@ -577,7 +648,11 @@ impl LogtoStateBuilder {
             max_response_size: self.max_response_size,
         };
         let validator = Validator::new(validation, KeyStore::new(fetch));
-        Ok(LogtoState::from_parts(validator, rejection))
+        Ok(LogtoState::from_parts(
+            validator,
+            rejection,
+            self.sources.clone(),
+        ))
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod builder;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -9,6 +10,7 @@ use std::time::Duration;
 pub use builder::{ConfigError, LogtoStateBuilder};
 
 use crate::claims::AuthInfo;
+use crate::credentials::TokenSources;
 use crate::error::AuthError;
 use crate::keys::KeyFetchError;
 use crate::rejection::{AuthRejection, RejectionContext};
@@ -40,6 +42,7 @@ struct Inner {
     id: u64,
     validator: Validator,
     rejection: Arc<RejectionContext>,
+    sources: TokenSources,
 }
 
 impl LogtoState {
@@ -50,20 +53,35 @@ impl LogtoState {
         LogtoStateBuilder::new(endpoint)
     }
 
-    fn from_parts(validator: Validator, rejection: Arc<RejectionContext>) -> Self {
+    fn from_parts(
+        validator: Validator,
+        rejection: Arc<RejectionContext>,
+        sources: TokenSources,
+    ) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Self {
             inner: Arc::new(Inner {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 validator,
                 rejection,
+                sources,
             }),
         }
     }
 
     /// The rejection for `error`, with this state's realm, `Retry-After` and hook.
     pub fn reject(&self, error: AuthError) -> AuthRejection {
-        AuthRejection::with_context(error, self.inner.rejection.clone())
+        self.reject_for(error, Cow::Borrowed(""))
+    }
+
+    /// The rejection for `error` on a route that needs the scopes `scope`.
+    pub(crate) fn reject_for(&self, error: AuthError, scope: Cow<'static, str>) -> AuthRejection {
+        AuthRejection::with_context(error, scope, self.inner.rejection.clone())
+    }
+
+    /// Where requests may carry their token besides the `Authorization` header.
+    pub(crate) fn token_sources(&self) -> &TokenSources {
+        &self.inner.sources
     }
 
     /// Identifies this state (all clones agree; no other state ever has it).

@@ -1,0 +1,238 @@
+//! The bearer token of a request: the `Authorization` header (RFC 6750 §2.1), and, only when
+//! the API opts in, a cookie or a query parameter (RFC 6750 §2.3).
+
+use std::borrow::Cow;
+
+use http::header::{AUTHORIZATION, COOKIE};
+use http::request::Parts;
+
+use crate::error::AuthError;
+use crate::token::InvalidTokenReason;
+
+/// Where, besides the `Authorization` header, a request may carry its token. Both are off
+/// by default; see [`LogtoStateBuilder::token_from_cookie`](crate::LogtoStateBuilder::token_from_cookie)
+/// and [`token_from_query`](crate::LogtoStateBuilder::token_from_query).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TokenSources {
+    pub(crate) cookie: Option<String>,
+    pub(crate) query: Option<String>,
+}
+
+/// The query parameter of RFC 6750 §2.3: with a header, always a second copy (400).
+const ACCESS_TOKEN: &str = "access_token";
+
+/// Reads the request's bearer token.
+///
+/// - nowhere (no `Authorization` header or one with another scheme, and no token in an
+///   enabled source): [`AuthError::MissingToken`];
+/// - in two places (two `Authorization` headers; a header and an `access_token` query
+///   parameter; a header, a cookie or a query parameter together; a cookie or parameter
+///   given twice): [`AuthError::InvalidRequest`];
+/// - `Bearer` with nothing after it, or a header that is not visible ASCII: malformed token.
+///
+/// The scheme is case-insensitive and is followed by one or more spaces. The form-body method
+/// of RFC 6750 is not supported (extractors cannot see the body).
+pub(crate) fn bearer_token<'a>(
+    parts: &'a Parts,
+    sources: &TokenSources,
+) -> Result<Cow<'a, str>, AuthError> {
+    let header = header_token(parts)?;
+    let query = query_tokens(parts, sources.query.as_deref())?;
+    let cookie = match &sources.cookie {
+        Some(name) => cookie_token(parts, name)?,
+        None => None,
+    };
+    // `access_token` in the query is a second copy beside a header even when the query
+    // source is off, as RFC 6750 §2 allows one method per request.
+    let places =
+        usize::from(header.is_some()) + usize::from(query.present) + usize::from(cookie.is_some());
+    if places > 1 {
+        return Err(AuthError::InvalidRequest);
+    }
+    if let Some(token) = header {
+        return Ok(Cow::Borrowed(token));
+    }
+    if let Some(token) = query.token.or(cookie) {
+        if token.is_empty() {
+            return Err(InvalidTokenReason::Malformed.into());
+        }
+        return Ok(token);
+    }
+    Err(AuthError::MissingToken)
+}
+
+/// The `Authorization: Bearer` token, if the request has one.
+fn header_token(parts: &Parts) -> Result<Option<&str>, AuthError> {
+    let mut headers = parts.headers.get_all(AUTHORIZATION).iter();
+    let Some(value) = headers.next() else {
+        return Ok(None);
+    };
+    if headers.next().is_some() {
+        return Err(AuthError::InvalidRequest);
+    }
+    let value = value.to_str().map_err(|_| InvalidTokenReason::Malformed)?;
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(None);
+    }
+    let token = rest.trim_start_matches(' ');
+    if token.is_empty() {
+        return Err(InvalidTokenReason::Malformed.into());
+    }
+    Ok(Some(token))
+}
+
+/// What the query carries: whether a token is there at all (`access_token`, or the enabled
+/// parameter), and the enabled parameter's value.
+struct QueryTokens<'a> {
+    present: bool,
+    token: Option<Cow<'a, str>>,
+}
+
+fn query_tokens<'a>(parts: &'a Parts, enabled: Option<&str>) -> Result<QueryTokens<'a>, AuthError> {
+    let mut found = QueryTokens {
+        present: false,
+        token: None,
+    };
+    let Some(query) = parts.uri.query() else {
+        return Ok(found);
+    };
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        let source = Some(name.as_ref()) == enabled;
+        if !source && name != ACCESS_TOKEN {
+            continue;
+        }
+        if found.present {
+            return Err(AuthError::InvalidRequest);
+        }
+        found.present = true;
+        if source {
+            found.token = Some(value);
+        }
+    }
+    Ok(found)
+}
+
+/// The value of the cookie `name`, if the request has it (once).
+fn cookie_token<'a>(parts: &'a Parts, name: &str) -> Result<Option<Cow<'a, str>>, AuthError> {
+    let mut found = None;
+    for header in parts.headers.get_all(COOKIE) {
+        let Ok(header) = header.to_str() else {
+            continue;
+        };
+        for pair in header.split(';') {
+            let Some((key, value)) = pair.trim().split_once('=') else {
+                continue;
+            };
+            if key.trim() != name {
+                continue;
+            }
+            if found.is_some() {
+                return Err(AuthError::InvalidRequest);
+            }
+            // RFC 6265: a cookie value may be quoted.
+            let value = value.trim();
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            found = Some(Cow::Borrowed(value));
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(headers: &[(&str, &str)], uri: &str) -> Parts {
+        let mut builder = http::Request::builder().uri(uri);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(()).unwrap().into_parts().0
+    }
+
+    fn header_only(parts: &Parts) -> Result<String, AuthError> {
+        bearer_token(parts, &TokenSources::default()).map(Cow::into_owned)
+    }
+
+    #[test]
+    fn bearer_header_parsing() {
+        let ok = |h: &str| header_only(&parts(&[("authorization", h)], "/"));
+        assert_eq!(ok("Bearer abc").unwrap(), "abc");
+        assert_eq!(ok("bearer abc").unwrap(), "abc");
+        assert_eq!(ok("BEARER  abc").unwrap(), "abc");
+        assert_eq!(ok("Basic dXNlcjpwYXNz"), Err(AuthError::MissingToken));
+        assert_eq!(ok("Bearerabc"), Err(AuthError::MissingToken));
+        assert_eq!(ok("Bearer"), Err(InvalidTokenReason::Malformed.into()));
+        assert_eq!(ok("Bearer "), Err(InvalidTokenReason::Malformed.into()));
+        assert_eq!(header_only(&parts(&[], "/")), Err(AuthError::MissingToken));
+        let twice = parts(
+            &[("authorization", "Bearer a"), ("authorization", "Bearer a")],
+            "/",
+        );
+        assert_eq!(header_only(&twice), Err(AuthError::InvalidRequest));
+        let query = parts(&[("authorization", "Bearer a")], "/x?access_token=a");
+        assert_eq!(header_only(&query), Err(AuthError::InvalidRequest));
+        let only_query = parts(&[], "/x?access_token=a");
+        assert_eq!(header_only(&only_query), Err(AuthError::MissingToken));
+        let other_query = parts(&[("authorization", "Bearer a")], "/x?token=a");
+        assert_eq!(header_only(&other_query).unwrap(), "a");
+    }
+
+    #[test]
+    fn opt_in_sources() {
+        let sources = TokenSources {
+            cookie: Some("session".into()),
+            query: Some("access_token".into()),
+        };
+        let token = |headers: &[(&str, &str)], uri: &str| {
+            bearer_token(&parts(headers, uri), &sources).map(Cow::into_owned)
+        };
+        assert_eq!(token(&[], "/ws?access_token=a%2Eb").unwrap(), "a.b");
+        assert_eq!(
+            token(&[("cookie", "theme=dark; session=\"t.o.k\"")], "/").unwrap(),
+            "t.o.k"
+        );
+        assert_eq!(token(&[("authorization", "Bearer h")], "/").unwrap(), "h");
+        // Two places, or one place twice.
+        for (headers, uri) in [
+            (vec![("authorization", "Bearer h")], "/?access_token=q"),
+            (
+                vec![("authorization", "Bearer h"), ("cookie", "session=c")],
+                "/",
+            ),
+            (vec![("cookie", "session=c")], "/?access_token=q"),
+            (vec![], "/?access_token=a&access_token=b"),
+            (vec![("cookie", "session=a"), ("cookie", "session=b")], "/"),
+        ] {
+            assert_eq!(
+                token(&headers, uri),
+                Err(AuthError::InvalidRequest),
+                "{headers:?} {uri}"
+            );
+        }
+        assert_eq!(
+            token(&[], "/?access_token="),
+            Err(InvalidTokenReason::Malformed.into())
+        );
+        assert_eq!(
+            token(&[("cookie", "other=c")], "/"),
+            Err(AuthError::MissingToken)
+        );
+        // Another parameter name: `access_token` is still a second copy beside it.
+        let named = TokenSources {
+            cookie: None,
+            query: Some("token".into()),
+        };
+        let request = parts(&[], "/?token=t&access_token=a");
+        assert_eq!(
+            bearer_token(&request, &named),
+            Err(AuthError::InvalidRequest)
+        );
+        let request = parts(&[], "/?token=t");
+        assert_eq!(bearer_token(&request, &named).unwrap(), "t");
+    }
+}

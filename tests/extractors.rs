@@ -388,9 +388,16 @@ async fn organization_tokens_from_path_header_and_any() {
     )
     .await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    // The 401 of a route that needs scopes names them (RFC 6750 §3), as its 403 does.
     assert_eq!(
         a.challenge.as_deref(),
-        Some(invalid_token("the access token is not intended for this resource").as_str())
+        Some(
+            format!(
+                r#"{}, scope="read:members""#,
+                invalid_token("the access token is not intended for this resource")
+            )
+            .as_str()
+        )
     );
     // A custom path parameter name.
     let a = call(

@@ -17,6 +17,7 @@ mod error;
 mod extract;
 mod keys;
 mod layer;
+mod metadata;
 mod redact;
 mod rejection;
 mod scope;
@@ -40,6 +41,7 @@ pub use keys::{KeyFetchError, KeyFetchErrorKind};
 #[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
 pub use layer::AuthInfoExt;
 pub use layer::{LogtoLayer, LogtoService};
+pub use metadata::ResourceMetadata;
 pub use rejection::AuthRejection;
 pub use scope::{AnyOf, Scope, ScopeSet};
 pub use state::{ConfigError, LogtoState, LogtoStateBuilder};

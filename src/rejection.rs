@@ -28,6 +28,8 @@ pub(crate) struct RejectionContext {
     pub(crate) realm: String,
     pub(crate) retry_after: Duration,
     pub(crate) hook: Option<RejectionHook>,
+    /// The absolute URL of the protected-resource metadata (RFC 9728), named in 401s.
+    pub(crate) resource_metadata: Option<String>,
 }
 
 impl fmt::Debug for RejectionContext {
@@ -36,6 +38,7 @@ impl fmt::Debug for RejectionContext {
             .field("realm", &self.realm)
             .field("retry_after", &self.retry_after)
             .field("hook", &self.hook.is_some())
+            .field("resource_metadata", &self.resource_metadata)
             .finish()
     }
 }
@@ -112,6 +115,7 @@ impl AuthRejection {
                 realm,
                 retry_after: DEFAULT_RETRY_INTERVAL,
                 hook: None,
+                resource_metadata: None,
             }),
         )
     }
@@ -190,6 +194,12 @@ impl AuthRejection {
         let scope = self.error.required_scopes().unwrap_or(&self.scope);
         if with_scope && !scope.is_empty() && self.error.status() != StatusCode::BAD_REQUEST {
             challenge.push_str(&format!(", scope=\"{scope}\""));
+        }
+        // RFC 9728 §5.1: where a client finds which authorization server to ask.
+        if let Some(url) = &self.context.resource_metadata
+            && self.error.status() == StatusCode::UNAUTHORIZED
+        {
+            challenge.push_str(&format!(", resource_metadata=\"{url}\""));
         }
         Some(challenge)
     }

@@ -13,6 +13,11 @@ use crate::error::AuthError;
 
 /// One scope, as a marker type. Declare them with [`scopes!`](crate::scopes), which checks
 /// the name at compile time.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a scope",
+    label = "not declared with `scopes!`",
+    note = "declare scopes with `axum_logto::scopes! {{ pub ReadDocs = \"read:docs\"; }}` and use the marker: `RequireScopes<ReadDocs>`"
+)]
 pub trait Scope: Send + Sync + 'static {
     /// The scope as it appears in the token's `scope` claim, for instance `read:docs`.
     const NAME: &'static str;
@@ -36,6 +41,11 @@ pub trait Scope: Send + Sync + 'static {
 /// assert!(<AnyOf<(WriteDocs, Admin)>>::is_satisfied_by(&granted));
 /// assert!(<()>::is_satisfied_by(&Scopes::default()));
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a set of scopes",
+    label = "not a scope marker, a tuple of them, `AnyOf<(..)>` or `()`",
+    note = "scopes are marker types declared with `axum_logto::scopes! {{ pub ReadDocs = \"read:docs\"; }}`: write `RequireScopes<ReadDocs>` (a string literal cannot be a type parameter on stable Rust), `RequireScopes<(ReadDocs, WriteDocs)>` for all of them, or `RequireScopes<AnyOf<(ReadDocs, WriteDocs)>>` for one of them"
+)]
 pub trait ScopeSet: Send + Sync + 'static {
     /// The scopes named by this set, in order.
     const SCOPES: &'static [&'static str];
@@ -141,6 +151,19 @@ pub const fn assert_scope_token(scope: &str) {
 /// RFC 6749 scope-token (non-empty, no whitespace, printable ASCII without `"` and `\`);
 /// anything else is a compile error. The type implements [`Scope`] and so [`ScopeSet`].
 ///
+/// An optional first line `[visibility] const NAME;` also declares a constant listing every
+/// scope of the block, in order: for a protected-resource document's `scopes_supported`, say.
+///
+/// ```
+/// axum_logto::scopes! {
+///     pub const ALL_SCOPES;
+///     pub ReadDocs = "read:docs";
+///     pub WriteDocs = "write:docs";
+/// }
+///
+/// assert_eq!(ALL_SCOPES, ["read:docs", "write:docs"]);
+/// ```
+///
 /// ```
 /// use axum_logto::{scopes, Scope};
 ///
@@ -160,6 +183,16 @@ pub const fn assert_scope_token(scope: &str) {
 /// ```
 #[macro_export]
 macro_rules! scopes {
+    (
+        $(#[$all_meta:meta])* $all_vis:vis const $all:ident;
+        $($(#[$meta:meta])* $vis:vis $name:ident = $scope:literal;)*
+    ) => {
+        $(#[$all_meta])*
+        #[doc = "Every scope declared with it by `scopes!`."]
+        $all_vis const $all: &[&str] = &[$($scope),*];
+
+        $crate::scopes! { $($(#[$meta])* $vis $name = $scope;)* }
+    };
     ($($(#[$meta:meta])* $vis:vis $name:ident = $scope:literal;)*) => {
         $(
             $(#[$meta])*

@@ -11,6 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use axum_logto::ResourceMetadata;
 use axum_logto::testing::TestIssuer;
 use common::{KillOnDrop, demo_binary, fetch, serve};
 use reqwest::{Method, StatusCode};
@@ -20,7 +21,14 @@ use serde_json::json;
 async fn the_route_table() {
     let issuer = TestIssuer::start().await;
     let base = serve(app::router(
-        issuer.state_builder(app::DEMO_AUDIENCE).build().unwrap(),
+        issuer
+            .state_builder(app::DEMO_AUDIENCE)
+            .resource_metadata(
+                ResourceMetadata::new("https://demo.example.com")
+                    .scopes_supported(app::DEMO_SCOPES),
+            )
+            .build()
+            .unwrap(),
     ))
     .await;
     let api = app::DEMO_AUDIENCE;
@@ -191,6 +199,32 @@ async fn the_route_table() {
     assert_eq!(me["clientId"], "test-client");
     assert_eq!(me["scopes"], json!(["read:docs"]));
     assert_eq!(me["audience"], json!([api]));
+    // Its protected-resource metadata, named in its 401s.
+    let metadata = fetch(
+        &base,
+        Method::GET,
+        "/.well-known/oauth-protected-resource",
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(metadata["resource"], api);
+    assert_eq!(
+        metadata["scopes_supported"],
+        json!([
+            "read:docs",
+            "write:docs",
+            "delete:docs",
+            "admin",
+            "read:reports",
+            "read:members",
+            "invite:members"
+        ])
+    );
+    let a = fetch(&base, Method::GET, "/me", None).await;
+    assert!(a.challenge.unwrap().ends_with(
+        r#"resource_metadata="https://demo.example.com/.well-known/oauth-protected-resource""#
+    ));
     let status = fetch(&base, Method::GET, "/v1/status", Some(&user(&[])))
         .await
         .json();

@@ -10,6 +10,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 scopes! {
+    /// Every scope the demo's routes use, for its protected-resource metadata.
+    pub(crate) const DEMO_SCOPES;
     /// Read documents.
     pub ReadDocs = "read:docs";
     /// Create documents.
@@ -69,6 +71,7 @@ pub(crate) fn router(logto: LogtoState) -> Router {
                 .route("/status", get(v1_status))
                 .layer(LogtoLayer::new(logto.clone())),
         )
+        .merge(logto.resource_metadata_router())
         .with_state(logto)
 }
 

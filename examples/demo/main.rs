@@ -9,7 +9,10 @@
 //! LOGTO_ENDPOINT=https://my-tenant.logto.app LOGTO_AUDIENCE=https://api.example.com cargo run --example demo
 //! ```
 //!
-//! `BIND` sets the address (default `127.0.0.1:3000`). `LOGTO_ADDITIONAL_ISSUERS` (comma-separated)
+//! `BIND` sets the address (default `127.0.0.1:3000`). The demo publishes its protected-resource
+//! metadata (RFC 9728) at `/.well-known/oauth-protected-resource` and names it in its 401
+//! challenges; the document's URL starts with `PUBLIC_URL` when set, else the address it
+//! listens on. `LOGTO_ADDITIONAL_ISSUERS` (comma-separated)
 //! accepts more issuers for the same keys, as a tenant with a custom domain needs (for instance
 //! `https://<tenant>.logto.app/oidc` beside `https://auth.example.com/oidc`).
 //!
@@ -26,7 +29,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write as _};
 
 use axum_logto::testing::TestIssuer;
-use axum_logto::{LogtoState, LogtoStateBuilder};
+use axum_logto::{LogtoState, LogtoStateBuilder, ResourceMetadata};
 use serde_json::json;
 use tokio::net::TcpListener;
 
@@ -68,21 +71,32 @@ async fn main() -> Result<(), Box<dyn Error>> {
         }
         _ => return Err("set both LOGTO_ENDPOINT and LOGTO_AUDIENCE, or neither".into()),
     };
+    // Bound first: the protected-resource metadata names the address clients reach.
+    let listener = TcpListener::bind(&bind).await?;
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
+    let public_url = std::env::var("PUBLIC_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| base.clone());
+
     let additional = std::env::var("LOGTO_ADDITIONAL_ISSUERS").unwrap_or_default();
     let logto = additional
         .split(',')
         .map(str::trim)
         .filter(|issuer| !issuer.is_empty())
         .fold(builder, LogtoStateBuilder::additional_issuer)
+        .resource_metadata(
+            ResourceMetadata::new(public_url)
+                .scopes_supported(app::DEMO_SCOPES)
+                .resource_name("axum-logto demo"),
+        )
         .build()?;
     if let Err(error) = logto.preload().await {
         // Not fatal: requests answer 503 until the keys load.
         tracing::warn!(%error, "could not load the signing keys yet");
     }
 
-    let listener = TcpListener::bind(&bind).await?;
-    let addr = listener.local_addr()?;
-    let base = format!("http://{addr}");
     if let Some(issuer) = &embedded {
         print_curl_lines(issuer, &base);
     } else {
@@ -270,6 +284,13 @@ fn print_curl_lines(issuer: &TestIssuer, base: &str) {
             200,
         ),
         ("the layer without a token", "GET", "/v1/status", None, 401),
+        (
+            "protected-resource metadata (RFC 9728)",
+            "GET",
+            "/.well-known/oauth-protected-resource",
+            None,
+            200,
+        ),
         ("no token", "GET", "/me", None, 401),
         (
             "expired token",

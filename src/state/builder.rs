@@ -9,6 +9,7 @@ use url::Url;
 use super::LogtoState;
 use crate::credentials::TokenSources;
 use crate::keys::{KeyStore, default_client};
+use crate::metadata::{Document, Published, ResourceMetadata};
 use crate::rejection::{AuthRejection, RejectionContext, RejectionHook, is_quotable_realm};
 use crate::settings::{
     DEFAULT_FETCH_TIMEOUT, DEFAULT_LEEWAY, DEFAULT_MAX_KEY_SET_AGE, DEFAULT_MAX_RESPONSE_SIZE,
@@ -80,6 +81,9 @@ pub enum ConfigError {
         /// The refresh interval.
         refresh_interval: Duration,
     },
+    /// Protected-resource metadata is configured, but there is no audience to take its
+    /// `resource` from: set [`ResourceMetadata::resource`].
+    MissingResource,
     /// The default HTTP client could not be built (TLS backend initialisation failed).
     HttpClient,
 }
@@ -127,6 +131,10 @@ impl fmt::Display for ConfigError {
                 "the max_key_set_age {max_key_set_age:?} must be longer than the \
                  refresh_interval {refresh_interval:?}"
             ),
+            Self::MissingResource => f.write_str(
+                "the protected-resource metadata needs a resource: configure an audience, or \
+                 set ResourceMetadata::resource",
+            ),
             Self::HttpClient => f.write_str("the default HTTP client could not be built"),
         }
     }
@@ -171,6 +179,7 @@ pub struct LogtoStateBuilder {
     pub(crate) verified_cache_bytes: usize,
     pub(crate) allowed_clients: Option<Vec<String>>,
     pub(crate) sources: TokenSources,
+    pub(crate) metadata: Option<ResourceMetadata>,
     pub(crate) max_token_size: usize,
     pub(crate) max_response_size: usize,
     pub(crate) realm: Option<String>,
@@ -201,6 +210,7 @@ impl fmt::Debug for LogtoStateBuilder {
             .field("allowed_clients", &self.allowed_clients)
             .field("token_from_cookie", &self.sources.cookie)
             .field("token_from_query", &self.sources.query)
+            .field("resource_metadata", &self.metadata)
             .field("max_token_size", &self.max_token_size)
             .field("max_response_size", &self.max_response_size)
             .field("realm", &self.realm)
@@ -230,6 +240,7 @@ impl LogtoStateBuilder {
             verified_cache_bytes: DEFAULT_VERIFIED_CACHE_BYTES,
             allowed_clients: None,
             sources: TokenSources::default(),
+            metadata: None,
             max_token_size: DEFAULT_MAX_TOKEN_SIZE,
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             realm: None,
@@ -471,6 +482,15 @@ impl LogtoStateBuilder {
         self
     }
 
+    /// Publishes OAuth 2.0 Protected Resource Metadata (RFC 9728), which MCP clients read to
+    /// find the authorization server: serve it with
+    /// [`LogtoState::resource_metadata_router`], and every 401 challenge names it in
+    /// `resource_metadata="…"`. See [`ResourceMetadata`] for its members. Default: none.
+    pub fn resource_metadata(mut self, metadata: ResourceMetadata) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+
     /// Tokens longer than this are rejected before any decoding. Default: 8 KiB (8192 bytes).
     pub fn max_token_size(mut self, bytes: usize) -> Self {
         self.max_token_size = bytes;
@@ -621,10 +641,17 @@ impl LogtoStateBuilder {
             None => default_client().map_err(|_| ConfigError::HttpClient)?,
         };
 
+        let metadata = self
+            .metadata
+            .as_ref()
+            .map(|metadata| self.publish(metadata, &issuers))
+            .transpose()?
+            .map(Arc::new);
         let rejection = Arc::new(RejectionContext {
             realm,
             retry_after: self.retry_interval,
             hook: self.hook.clone(),
+            resource_metadata: metadata.as_ref().map(|m| m.url.clone()),
         });
         let validation = ValidationSettings {
             issuers,
@@ -652,7 +679,36 @@ impl LogtoStateBuilder {
             validator,
             rejection,
             self.sources.clone(),
+            metadata,
         ))
+    }
+
+    /// The protected-resource metadata document and where it is published.
+    fn publish(
+        &self,
+        metadata: &ResourceMetadata,
+        issuers: &[String],
+    ) -> Result<Published, ConfigError> {
+        let public_url = parse_url(&metadata.public_url, "resource_metadata public_url")?;
+        let resource = metadata
+            .resource
+            .clone()
+            .or_else(|| self.audiences.first().cloned())
+            .ok_or(ConfigError::MissingResource)?;
+        parse_url(&resource, "resource_metadata resource")?;
+        let mut bearer_methods_supported = vec!["header"];
+        if self.sources.query.is_some() {
+            bearer_methods_supported.push("query");
+        }
+        let document = Document {
+            resource,
+            authorization_servers: issuers.to_vec(),
+            scopes_supported: metadata.scopes_supported.clone(),
+            bearer_methods_supported,
+            resource_name: metadata.resource_name.clone(),
+            resource_documentation: metadata.resource_documentation.clone(),
+        };
+        Ok(Published::new(document, &public_url))
     }
 }
 

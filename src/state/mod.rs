@@ -11,8 +11,11 @@ pub use builder::{ConfigError, LogtoStateBuilder};
 
 use crate::claims::AuthInfo;
 use crate::credentials::TokenSources;
+use axum::Router;
+
 use crate::error::AuthError;
 use crate::keys::KeyFetchError;
+use crate::metadata::Published;
 use crate::rejection::{AuthRejection, RejectionContext};
 use crate::token::{CacheStats, Model, Validator, organization};
 
@@ -43,6 +46,7 @@ struct Inner {
     validator: Validator,
     rejection: Arc<RejectionContext>,
     sources: TokenSources,
+    metadata: Option<Arc<Published>>,
 }
 
 impl LogtoState {
@@ -57,6 +61,7 @@ impl LogtoState {
         validator: Validator,
         rejection: Arc<RejectionContext>,
         sources: TokenSources,
+        metadata: Option<Arc<Published>>,
     ) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Self {
@@ -65,6 +70,7 @@ impl LogtoState {
                 validator,
                 rejection,
                 sources,
+                metadata,
             }),
         }
     }
@@ -176,6 +182,35 @@ impl LogtoState {
     /// with [`verified_token_cache_size(0)`](LogtoStateBuilder::verified_token_cache_size)).
     pub fn verified_token_cache_stats(&self) -> Option<CacheStats> {
         self.inner.validator.cache_stats()
+    }
+
+    /// A router that serves the protected-resource metadata (RFC 9728) configured with
+    /// [`LogtoStateBuilder::resource_metadata`]: `GET /.well-known/oauth-protected-resource`,
+    /// and the path-inserted form when the resource has a path, as `application/json`. Merge
+    /// it into your app, outside any authentication. Empty when no metadata is configured.
+    ///
+    /// ```
+    /// use axum::Router;
+    /// use axum_logto::{LogtoState, ResourceMetadata};
+    ///
+    /// let logto = LogtoState::builder("https://my-tenant.logto.app")
+    ///     .audience("https://api.example.com")
+    ///     .resource_metadata(ResourceMetadata::new("https://api.example.com"))
+    ///     .build()
+    ///     .unwrap();
+    /// let app: Router = Router::new().merge(logto.resource_metadata_router());
+    /// ```
+    pub fn resource_metadata_router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        self.inner
+            .metadata
+            .as_ref()
+            .map_or_else(Router::new, Published::router)
+    }
+
+    /// The absolute URL of the protected-resource metadata document, named in 401 challenges
+    /// as `resource_metadata="…"`; `None` when no metadata is configured.
+    pub fn resource_metadata_url(&self) -> Option<&str> {
+        self.inner.metadata.as_ref().map(|m| m.url.as_str())
     }
 
     /// The validation core behind this state.

@@ -27,27 +27,33 @@ scopes! {
 
 /// The API's own error type: every error of the API answers in this shape.
 #[derive(Debug)]
-struct ApiError {
-    status: StatusCode,
-    message: String,
+enum ApiError {
+    /// Refused by axum-logto: the body is ours, the status and `WWW-Authenticate` stay
+    /// RFC 6750's (clients and MCP hosts read the challenge).
+    Auth(AuthRejection),
+    /// Any other failure of the API.
+    #[allow(dead_code)]
+    Other(StatusCode, String),
 }
 
 impl From<AuthRejection> for ApiError {
     fn from(rejection: AuthRejection) -> Self {
-        Self {
-            status: rejection.status(),
-            message: rejection.description().to_owned(),
-        }
+        Self::Auth(rejection)
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(json!({ "ok": false, "message": self.message })),
-        )
-            .into_response()
+        match self {
+            Self::Auth(rejection) => rejection.with_body(Json(json!({
+                "ok": false,
+                "code": rejection.body_code(),
+                "message": rejection.description(),
+            }))),
+            Self::Other(status, message) => {
+                (status, Json(json!({ "ok": false, "message": message }))).into_response()
+            }
+        }
     }
 }
 
@@ -97,7 +103,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .state_builder("https://api.example.com")
         .on_rejection(|rejection: &AuthRejection| {
             let mut response = rejection.default_response();
-            let body = json!({ "ok": false, "code": rejection.error_code(), "why": rejection.description() });
+            let body = json!({ "ok": false, "code": rejection.body_code(), "why": rejection.description() });
             *response.body_mut() = Body::from(body.to_string());
             response
         })

@@ -1,4 +1,4 @@
-#![doc = include_str!("../README.md")]
+#![doc = include_str!("lib.md")]
 // The crate's lints are in Cargo.toml's `[lints]`; these two hold the library only (tests may
 // unwrap): nothing here may panic on input from a client or from the network.
 #![forbid(unsafe_code)]
@@ -43,6 +43,10 @@ pub use layer::AuthInfoExt;
 pub use layer::{LogtoLayer, LogtoService};
 pub use metadata::ResourceMetadata;
 pub use rejection::AuthRejection;
+/// The `reqwest` this crate fetches keys with, for
+/// [`LogtoStateBuilder::http_client`]: build your client with `axum_logto::reqwest`, so that it
+/// is the same version as the crate's whatever your own `reqwest` dependency is.
+pub use reqwest;
 pub use scope::{AnyOf, Scope, ScopeSet};
 pub use state::{ConfigError, LogtoState, LogtoStateBuilder};
 pub use token::{CacheStats, InvalidTokenReason};
@@ -51,3 +55,8 @@ pub use token::{CacheStats, InvalidTokenReason};
 pub mod __private {
     pub use crate::scope::assert_scope_token;
 }
+
+// The README's examples are compiled and run as doc tests too.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

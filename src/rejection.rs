@@ -213,17 +213,58 @@ impl AuthRejection {
     /// The response this crate sends when no hook is set, also for use inside a hook that
     /// only wants to adjust it.
     pub fn default_response(&self) -> Response {
-        let code = self.error.body_code();
         // Codes and descriptions are fixed ASCII without `"` or `\`: no escaping needed,
         // but serde_json keeps that true even if one ever changes.
         let body = serde_json::json!({
-            "error": code,
+            "error": self.error.body_code(),
             "error_description": self.error.description(),
         })
         .to_string();
-        let mut response = (self.status(), body).into_response();
+        let mut response = (
+            [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            body,
+        )
+            .into_response();
+        self.keep_rfc_6750(&mut response);
+        response
+    }
+
+    /// This rejection's answer with your own body (and its content type): the status,
+    /// `WWW-Authenticate` and `Retry-After` stay as RFC 6750 wants them. For a
+    /// `WithRejection` error type or a hook that only changes the body.
+    ///
+    /// ```
+    /// use axum::response::{IntoResponse, Response};
+    /// use axum::Json;
+    /// use axum_logto::AuthRejection;
+    /// use serde_json::json;
+    ///
+    /// /// The API's own error shape, keeping the challenge a client needs.
+    /// struct ApiError(AuthRejection);
+    ///
+    /// impl From<AuthRejection> for ApiError {
+    ///     fn from(rejection: AuthRejection) -> Self {
+    ///         Self(rejection)
+    ///     }
+    /// }
+    ///
+    /// impl IntoResponse for ApiError {
+    ///     fn into_response(self) -> Response {
+    ///         let body = Json(json!({ "ok": false, "code": self.0.body_code() }));
+    ///         self.0.with_body(body)
+    ///     }
+    /// }
+    /// ```
+    pub fn with_body(&self, body: impl IntoResponse) -> Response {
+        let mut response = body.into_response();
+        self.keep_rfc_6750(&mut response);
+        response
+    }
+
+    /// Sets this rejection's status, `WWW-Authenticate` and `Retry-After` on `response`.
+    fn keep_rfc_6750(&self, response: &mut Response) {
+        *response.status_mut() = self.status();
         let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         if let Some(challenge) = self.www_authenticate() {
             // The realm is checked at build time and scopes are RFC 6749 scope-tokens, so the
             // challenge is visible ASCII; a scope set written by hand could still break that,
@@ -237,7 +278,6 @@ impl AuthRejection {
         if let Some(secs) = self.retry_after_secs() {
             headers.insert(RETRY_AFTER, HeaderValue::from(secs));
         }
-        response
     }
 }
 

@@ -191,6 +191,8 @@ struct Faults {
 
 struct Shared {
     issuer: String,
+    /// The `aud` of new tokens, once known (see `TestIssuer::state_builder`).
+    default_audience: Mutex<Option<String>>,
     keys: Mutex<KeyRing>,
     faults: Mutex<Faults>,
     jwks_requests: AtomicUsize,
@@ -250,6 +252,7 @@ impl TestIssuer {
         let key = Arc::new(IssuerKey::generate(kind));
         let shared = Arc::new(Shared {
             issuer: format!("http://{addr}/oidc"),
+            default_audience: Mutex::new(None),
             keys: Mutex::new(KeyRing {
                 published: vec![key.clone()],
                 signing: key,
@@ -287,13 +290,40 @@ impl TestIssuer {
     }
 
     /// A [`LogtoState`] builder for this issuer with `audience` set; add options and build.
+    ///
+    /// The first audience given here also becomes the `aud` of new tokens (see
+    /// [`token`](Self::token)), so that tests need not repeat it; change it with
+    /// [`set_default_audience`](Self::set_default_audience).
     pub fn state_builder(&self, audience: &str) -> LogtoStateBuilder {
+        lock(&self.shared.default_audience).get_or_insert_with(|| audience.to_owned());
         LogtoState::builder(self.endpoint()).audience(audience)
     }
 
+    /// Sets (or, with `None`, clears) the `aud` that new tokens start with.
+    pub fn set_default_audience(&self, audience: Option<&str>) {
+        *lock(&self.shared.default_audience) = audience.map(str::to_owned);
+    }
+
     /// Starts a token: by default `typ: at+jwt`, the signing key's `alg` and `kid`, and claims
-    /// `iss`, `sub: "test-user"`, `client_id: "test-client"`, a random `jti`, `iat` now and
-    /// `exp` in one hour. No `aud` and no `scope` until you set them.
+    /// `iss`, `sub: "test-user"`, `client_id: "test-client"`, a random `jti`, `iat` now,
+    /// `exp` in one hour, and `aud` the default audience (the first one given to
+    /// [`state_builder`](Self::state_builder)) when there is one. No `scope` until you set
+    /// it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use axum_logto::testing::TestIssuer;
+    ///
+    /// let issuer = TestIssuer::start().await;
+    /// let logto = issuer.state_builder("https://api.example.com").build().unwrap();
+    /// // `aud` is the state builder's audience; `bearer()` gives the header value.
+    /// let authorization = issuer.token().scopes(["read:docs"]).bearer();
+    /// assert!(authorization.starts_with("Bearer ey"));
+    /// let token = authorization.trim_start_matches("Bearer ");
+    /// assert!(logto.validate(token).await.is_ok());
+    /// # }
+    /// ```
     pub fn token(&self) -> TokenBuilder<'_> {
         let signing = lock(&self.shared.keys).signing.clone();
         let now = now();
@@ -304,6 +334,9 @@ impl TestIssuer {
         claims.insert("exp".into(), json!(now + 3600));
         claims.insert("client_id".into(), json!("test-client"));
         claims.insert("iss".into(), json!(self.shared.issuer));
+        if let Some(audience) = lock(&self.shared.default_audience).as_ref() {
+            claims.insert("aud".into(), json!(audience));
+        }
         let mut header = Map::new();
         header.insert("alg".into(), json!(signing.alg.name()));
         header.insert("typ".into(), json!("at+jwt"));
@@ -668,6 +701,22 @@ impl TokenBuilder<'_> {
             Value::Object(self.header.clone()),
             Value::Object(self.claims.clone()),
         )
+    }
+
+    /// Signs the token and returns the `Authorization` header value: `Bearer <token>`.
+    pub fn bearer(self) -> String {
+        format!("Bearer {}", self.sign())
+    }
+
+    /// Sets `sub` and `client_id` to `client_id`: a machine-to-machine token (the
+    /// application acting for itself).
+    pub fn machine_to_machine(self, client_id: &str) -> Self {
+        self.sub(client_id).client_id(client_id)
+    }
+
+    /// Sets the `act` claim (RFC 8693): `actor` acts for the subject.
+    pub fn actor(self, actor: &str) -> Self {
+        self.claim("act", json!({ "sub": actor }))
     }
 
     /// Signs the token (compact JWS).

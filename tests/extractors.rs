@@ -563,6 +563,57 @@ async fn with_rejection_customizes_one_extractor() {
     );
 }
 
+/// An error type that keeps RFC 6750's status and challenge, with its own body.
+#[derive(Debug)]
+struct KeepsChallenge(AuthRejection);
+
+impl From<AuthRejection> for KeepsChallenge {
+    fn from(rejection: AuthRejection) -> Self {
+        Self(rejection)
+    }
+}
+
+impl IntoResponse for KeepsChallenge {
+    fn into_response(self) -> Response {
+        let body = Json(json!({"problem": self.0.body_code()}));
+        self.0.with_body(body)
+    }
+}
+
+#[tokio::test]
+async fn with_rejection_can_keep_the_challenge() {
+    let issuer = TestIssuer::start().await;
+    let app =
+        Router::new()
+            .route(
+                "/read",
+                get(
+                    |WithRejection(auth, _): WithRejection<
+                        RequireScopes<ReadDocs>,
+                        KeepsChallenge,
+                    >| async move { auth.sub().to_owned() },
+                ),
+            )
+            .with_state(issuer.state_builder(API).build().unwrap());
+    let a = call(&app, "/read", &[]).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        a.challenge.as_deref(),
+        Some(r#"Bearer realm="https://api.example.com", scope="read:docs""#)
+    );
+    assert_eq!(a.json(), json!({"problem": "unauthorized"}));
+    let token = issuer.token().bearer();
+    let a = call(&app, "/read", &[("authorization", &token)]).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert!(
+        a.challenge
+            .as_deref()
+            .unwrap()
+            .contains(r#"error="insufficient_scope""#)
+    );
+    assert_eq!(a.json(), json!({"problem": "insufficient_scope"}));
+}
+
 #[tokio::test]
 async fn a_hook_customizes_every_extractor() {
     let issuer = TestIssuer::start().await;

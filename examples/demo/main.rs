@@ -26,7 +26,7 @@ mod app;
 
 use std::error::Error;
 use std::fs::File;
-use std::io::{BufWriter, Write as _};
+use std::io::{BufWriter, IsTerminal as _, Write as _};
 
 use axum_logto::testing::TestIssuer;
 use axum_logto::{LogtoState, LogtoStateBuilder, ResourceMetadata};
@@ -41,6 +41,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
                 .unwrap_or_else(|_| "info,axum_logto=debug".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours only on a terminal, not in a redirected log.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 
     let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());

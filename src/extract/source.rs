@@ -35,6 +35,11 @@ use crate::error::AuthError;
 ///     }
 /// }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an organization source",
+    label = "not an `OrgSource`",
+    note = "use `OrgFromPath` (the `{{org_id}}` path parameter), `OrgFromHeader`, `AnyOrg`, or implement `axum_logto::OrgSource` for `{Self}`"
+)]
 pub trait OrgSource<S>: Send + Sync + 'static {
     /// The organization id the request targets, or `None` to accept the token's own
     /// organization without a request-side check (as [`AnyOrg`] does).
@@ -49,6 +54,10 @@ pub trait OrgSource<S>: Send + Sync + 'static {
 
 /// A name known at compile time: the path parameter of [`OrgFromPath`] or the header of
 /// [`OrgFromHeader`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a parameter name",
+    note = "declare one: `struct TenantParam; impl axum_logto::ParamName for TenantParam {{ const NAME: &'static str = \"tenant\"; }}`"
+)]
 pub trait ParamName: Send + Sync + 'static {
     /// The name.
     const NAME: &'static str;

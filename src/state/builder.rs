@@ -357,8 +357,28 @@ impl LogtoStateBuilder {
 
     /// Uses your own `reqwest::Client` for discovery and JWKS fetches (to share a connection
     /// pool, set a proxy or extra root certificates). The per-fetch timeout and size cap still
-    /// apply; the redirect policy is the client's own. Default: a rustls client that follows
-    /// at most 3 redirects, and only to the same host.
+    /// apply, and an answer from another origin than the one asked is refused whatever the
+    /// client's redirect policy. Default: a rustls client that follows at most 3 redirects,
+    /// all on the origin asked.
+    ///
+    /// The client is the `reqwest` of this crate (0.13). If your application depends on
+    /// another `reqwest` version, build it through the re-export [`axum_logto::reqwest`](crate::reqwest)
+    /// instead of your own, or the types will not match:
+    ///
+    /// ```
+    /// use axum_logto::{reqwest, LogtoState};
+    ///
+    /// let client = reqwest::Client::builder()
+    ///     .user_agent("my-api")
+    ///     .build()
+    ///     .unwrap();
+    /// let logto = LogtoState::builder("https://my-tenant.logto.app")
+    ///     .audience("https://api.example.com")
+    ///     .http_client(client)
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = logto;
+    /// ```
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
         self
@@ -538,8 +558,8 @@ impl LogtoStateBuilder {
         self
     }
 
-    /// Checks the configuration and builds the state. Does no network I/O: keys load on first
-    /// use, or when [`LogtoState::preload`] is awaited.
+    /// Checks the configuration and builds the state. Does no network I/O (and needs no
+    /// runtime): keys load on first use, or when [`LogtoState::preload`] is awaited.
     ///
     /// # Errors
     ///

@@ -100,6 +100,10 @@ impl LogtoState {
     /// Optional: without it keys load on the first request. Servers that prefer to fail at
     /// start-up when Logto is unreachable await it before serving.
     ///
+    /// Needs a Tokio runtime (it spawns the fetch and the background refresh task): call it
+    /// from `#[tokio::main]` or a task. The refresher runs in the runtime of the first call
+    /// and, should that runtime end, restarts in the runtime of the next validation.
+    ///
     /// # Errors
     ///
     /// [`KeyFetchError`] when discovery or the JWK set cannot be fetched or used.
@@ -112,6 +116,7 @@ impl LogtoState {
     /// [`AuthInfo::scopes`].
     ///
     /// Usable outside Axum handlers: WebSocket upgrades, tonic interceptors, background jobs.
+    /// Needs a Tokio runtime (a key fetch runs as a task of its own).
     /// A token with an `organization_id` claim is refused with
     /// [`AuthError::OrganizationScoped`] (403) unless
     /// [`allow_organization_level_tokens`](LogtoStateBuilder::allow_organization_level_tokens)

@@ -23,6 +23,7 @@ mod rejection;
 mod scope;
 mod settings;
 mod state;
+mod telemetry;
 mod token;
 
 #[cfg(feature = "test-util")]

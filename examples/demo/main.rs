@@ -9,7 +9,8 @@
 //! LOGTO_ENDPOINT=https://my-tenant.logto.app LOGTO_AUDIENCE=https://api.example.com cargo run --example demo
 //! ```
 //!
-//! `BIND` sets the address (default `127.0.0.1:3000`). The demo publishes its protected-resource
+//! `BIND` sets the address (default `127.0.0.1:3000`). `GET /metrics` answers the crate's metrics
+//! (feature `metrics`) in Prometheus text format. The demo publishes its protected-resource
 //! metadata (RFC 9728) at `/.well-known/oauth-protected-resource` and names it in its 401
 //! challenges; the document's URL starts with `PUBLIC_URL` when set, else the address it
 //! listens on. `LOGTO_ADDITIONAL_ISSUERS` (comma-separated)
@@ -57,6 +58,18 @@ async fn main() -> Result<(), Box<dyn Error>> {
     if tokens_file.is_some() && endpoint.is_some() {
         return Err("DEMO_TOKENS_FILE needs the embedded issuer: unset LOGTO_ENDPOINT".into());
     }
+
+    // Metrics (the crate's feature `metrics`), in Prometheus text format at GET /metrics.
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets(&[0.000_01, 0.000_1, 0.001, 0.01, 0.1, 1.0, 5.0])?
+        .install_recorder()?;
+    let upkeep = metrics.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            upkeep.run_upkeep();
+        }
+    });
 
     // The embedded issuer lives as long as `main`.
     let mut embedded = None;
@@ -109,7 +122,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
         );
     }
     println!("listening on {base}");
-    axum::serve(listener, app::router(logto)).await?;
+    let app = app::router(logto).route(
+        "/metrics",
+        axum::routing::get(move || std::future::ready(metrics.render())),
+    );
+    axum::serve(listener, app).await?;
     Ok(())
 }
 
@@ -293,6 +310,7 @@ fn print_curl_lines(issuer: &TestIssuer, base: &str) {
             None,
             200,
         ),
+        ("metrics, Prometheus text format", "GET", "/metrics", None, 200),
         ("no token", "GET", "/me", None, 401),
         (
             "expired token",

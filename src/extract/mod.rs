@@ -26,6 +26,7 @@ use crate::claims::AuthInfo;
 use crate::error::AuthError;
 use crate::scope::ScopeSet;
 use crate::state::LogtoState;
+use crate::telemetry;
 use crate::token::{InvalidTokenReason, Model, TokenError, organization};
 
 /// The verified (signature-checked, typed) token of this request, kept in its extensions.
@@ -61,7 +62,43 @@ impl<C> Clone for Granted<C> {
 /// step 5 for `model`, the custom claims `C` (a claim of the wrong type is a 401 like any
 /// other), then for the organization models the organization the request targets (read from
 /// `O` only after the token passed, so a bad token answers 401 first), then the scopes `S`.
+///
+/// `check` is the extractor's last rule ([`pass`] for most). The outcome is counted by the
+/// metrics (feature `metrics`): every refusal, and one acceptance per request.
 pub(crate) async fn grant<St, O, S, C>(
+    parts: &mut Parts,
+    logto: &LogtoState,
+    state: &St,
+    model: Model,
+    check: fn(&Granted<C>) -> Result<(), AuthError>,
+) -> Result<Granted<C>, AuthError>
+where
+    O: OrgSource<St>,
+    S: ScopeSet,
+    C: DeserializeOwned + Send + Sync + 'static,
+{
+    let result = decide::<St, O, S, C>(parts, logto, state, model)
+        .await
+        .and_then(|granted| check(&granted).map(|()| granted));
+    match &result {
+        Err(error) => telemetry::request(false, error.reason()),
+        #[cfg(feature = "metrics")]
+        Ok(_) => {
+            /// Marks a request whose acceptance was counted.
+            #[derive(Clone)]
+            struct Counted;
+            if parts.extensions.insert(Counted).is_none() {
+                telemetry::request(true, "ok");
+            }
+        }
+        #[cfg(not(feature = "metrics"))]
+        Ok(_) => {}
+    }
+    result
+}
+
+/// What [`grant`] decides, before the extractor's own check.
+async fn decide<St, O, S, C>(
     parts: &mut Parts,
     logto: &LogtoState,
     state: &St,
@@ -115,7 +152,7 @@ where
 }
 
 /// No check beyond the extractor's rules.
-fn pass<C>(_: &Granted<C>) -> Result<(), AuthError> {
+pub(crate) fn pass<C>(_: &Granted<C>) -> Result<(), AuthError> {
     Ok(())
 }
 
@@ -208,9 +245,8 @@ macro_rules! extractor {
             ) -> Result<Self, Self::Rejection> {
                 let logto = <$crate::LogtoState as ::axum::extract::FromRef<St>>::from_ref(state);
                 let model = $crate::token::Model::$model;
-                $crate::extract::grant::<St, $org, $scopes, $custom>(parts, &logto, state, model)
+                $crate::extract::grant::<St, $org, $scopes, $custom>(parts, &logto, state, model, $check)
                     .await
-                    .and_then(|granted| $check(&granted).map(|()| granted))
                     .map(Self::from_granted)
                     .map_err(|error| logto.reject_for(error, <$scopes as $crate::ScopeSet>::required()))
             }

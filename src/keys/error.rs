@@ -82,6 +82,16 @@ pub(crate) enum Document {
     Jwks,
 }
 
+impl Document {
+    /// The `document` label and span field: `discovery` or `jwks`.
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Self::Discovery => "discovery",
+            Self::Jwks => "jwks",
+        }
+    }
+}
+
 impl KeyFetchError {
     pub(crate) fn new(kind: KeyFetchErrorKind) -> Self {
         Self {
@@ -134,6 +144,20 @@ impl KeyFetchError {
 }
 
 impl KeyFetchErrorKind {
+    /// A short `snake_case` name, stable for logs and metrics labels (`timeout`, `status`…).
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::Transport => "transport",
+            Self::Status(_) => "status",
+            Self::TooLarge => "too_large",
+            Self::InvalidDocument => "invalid_document",
+            Self::IssuerMismatch => "issuer_mismatch",
+            Self::ForeignJwksUri => "foreign_jwks_uri",
+            Self::NoUsableKeys => "no_usable_keys",
+        }
+    }
+
     fn description(&self) -> String {
         match self {
             Self::Timeout => "the fetch timed out".to_owned(),

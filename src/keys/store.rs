@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
+use tracing::Instrument as _;
 use url::Url;
 
 use super::algorithm::Algorithm;
@@ -28,6 +29,7 @@ use super::fetch::get;
 use super::jwk::{KeySet, Lookup, VerifyingKey, parse_jwks};
 use crate::redact::Redacted;
 use crate::settings::{FetchSettings, display_url};
+use crate::telemetry::{self, FetchCause};
 
 /// Why no key was found for a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,7 +139,7 @@ impl KeyStore {
         if self.inner.attempts.load(Ordering::Acquire) != seen && self.usable().is_some() {
             return Ok(());
         }
-        Inner::fetch_in_task(&self.inner, guard, false).await
+        Inner::fetch_in_task(&self.inner, guard, FetchCause::Preload).await
     }
 
     /// The current key set, unless none was loaded or it is older than `max_key_set_age`.
@@ -223,7 +225,12 @@ impl KeyStore {
         if self.must_wait(loaded) {
             return;
         }
-        let _ = Inner::fetch_in_task(&self.inner, guard, loaded).await;
+        let cause = if loaded {
+            FetchCause::UnknownKid
+        } else {
+            FetchCause::FirstLoad
+        };
+        let _ = Inner::fetch_in_task(&self.inner, guard, cause).await;
     }
 
     /// Starts the background refresh task once, if a Tokio runtime is running. The task holds
@@ -247,7 +254,7 @@ impl KeyStore {
                 let Some(inner) = weak.upgrade() else { break };
                 let _guard = inner.fetch_lock.lock().await;
                 tracing::debug!("refreshing the JWK set on the timer");
-                let _ = inner.fetch_and_record(false).await;
+                let _ = inner.fetch_and_record(FetchCause::Timer).await;
             }
         });
     }
@@ -268,11 +275,11 @@ impl Inner {
     async fn fetch_in_task(
         inner: &Arc<Inner>,
         guard: tokio::sync::OwnedMutexGuard<()>,
-        unknown_kid: bool,
+        cause: FetchCause,
     ) -> Result<(), KeyFetchError> {
         let inner = inner.clone();
         let task = tokio::spawn(async move {
-            let outcome = inner.fetch_and_record(unknown_kid).await;
+            let outcome = inner.fetch_and_record(cause).await;
             drop(guard);
             outcome
         });
@@ -284,8 +291,8 @@ impl Inner {
 
     /// Fetches and stores a new key set, then records when the fetch completed. The caller
     /// holds `fetch_lock`.
-    async fn fetch_and_record(&self, unknown_kid: bool) -> Result<(), KeyFetchError> {
-        let outcome = match self.fetch_key_set().await {
+    async fn fetch_and_record(&self, cause: FetchCause) -> Result<(), KeyFetchError> {
+        let outcome = match self.fetch_key_set(cause).await {
             Ok(mut set) => {
                 let previous = self.keys.load();
                 if let Some(old) = previous.as_ref() {
@@ -297,6 +304,7 @@ impl Inner {
                     tracing::info!(keys = set.len(), kids = %set.kids(), "loaded the issuer's JWK set");
                 }
                 let fetched_at = Instant::now();
+                telemetry::key_set_fetched(set.len());
                 self.keys
                     .store(Some(Arc::new(Snapshot { set, fetched_at })));
                 Ok(())
@@ -312,6 +320,9 @@ impl Inner {
                     ),
                     None => tracing::warn!("{error}; no key set is loaded yet"),
                 }
+                if let Some(old) = self.keys.load().as_ref() {
+                    telemetry::key_set(old.set.len(), old.fetched_at.elapsed());
+                }
                 Err(error)
             }
         };
@@ -319,7 +330,7 @@ impl Inner {
         {
             let mut times = lock(&self.times);
             times.any = Some(now);
-            if unknown_kid {
+            if cause == FetchCause::UnknownKid {
                 times.unknown_kid = Some(now);
             }
         }
@@ -327,7 +338,7 @@ impl Inner {
         outcome
     }
 
-    async fn fetch_key_set(&self) -> Result<KeySet, KeyFetchError> {
+    async fn fetch_key_set(&self, cause: FetchCause) -> Result<KeySet, KeyFetchError> {
         let cfg = &self.cfg;
         let jwks_uri = match self.jwks_uri.get() {
             Some(uri) => uri.clone(),
@@ -337,30 +348,50 @@ impl Inner {
                 let Some(discovery_url) = &cfg.discovery_url else {
                     return Err(KeyFetchError::new(KeyFetchErrorKind::InvalidDocument));
                 };
-                let doc = Document::Discovery;
-                let body = get(
-                    &cfg.client,
-                    doc,
-                    discovery_url,
-                    cfg.timeout,
-                    cfg.max_response_size,
-                )
-                .await?;
-                let uri = jwks_uri_from_discovery(&body, discovery_url, &cfg.issuer)
-                    .map_err(|error| error.at(doc, discovery_url))?;
+                let uri = self
+                    .fetch_document(Document::Discovery, discovery_url, cause, |body| {
+                        jwks_uri_from_discovery(body, discovery_url, &cfg.issuer)
+                    })
+                    .await?;
                 tracing::debug!(uri = %display_url(&uri), "discovered the JWKS URI");
                 self.jwks_uri.get_or_init(|| uri).clone()
             }
         };
-        let doc = Document::Jwks;
-        let body = get(
+        self.fetch_document(Document::Jwks, &jwks_uri, cause, parse_jwks)
+            .await
+    }
+
+    /// One GET and what `parse` makes of its body, in a span (`key_fetch`, with the document,
+    /// URL, cause and outcome), counted and timed by the metrics.
+    async fn fetch_document<T>(
+        &self,
+        document: Document,
+        url: &Url,
+        cause: FetchCause,
+        parse: impl FnOnce(&[u8]) -> Result<T, KeyFetchError>,
+    ) -> Result<T, KeyFetchError> {
+        let cfg = &self.cfg;
+        let span = tracing::info_span!(
+            "key_fetch",
+            document = document.name(),
+            url = %display_url(url),
+            cause = cause.name(),
+            outcome = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let result = get(
             &cfg.client,
-            doc,
-            &jwks_uri,
+            document,
+            url,
             cfg.timeout,
             cfg.max_response_size,
         )
-        .await?;
-        parse_jwks(&body).map_err(|error| error.at(doc, &jwks_uri))
+        .instrument(span.clone())
+        .await
+        .and_then(|body| parse(&body).map_err(|error| error.at(document, url)));
+        let outcome = result.as_ref().map_or_else(|e| e.kind().name(), |_| "ok");
+        span.record("outcome", outcome);
+        telemetry::fetch(document.name(), cause, outcome, started.elapsed());
+        result
     }
 }

@@ -24,7 +24,7 @@ pub use grpc::AuthInfoExt;
 use crate::claims::NoClaims;
 use crate::credentials::bearer_token;
 use crate::error::AuthError;
-use crate::extract::{AnyOrg, grant};
+use crate::extract::{AnyOrg, grant, pass};
 use crate::rejection::AuthRejection;
 use crate::scope::ScopeSet;
 use crate::state::LogtoState;
@@ -208,7 +208,7 @@ async fn authorize<S: ScopeSet>(
     {
         return Ok(());
     }
-    let granted = grant::<(), AnyOrg, S, NoClaims>(parts, logto, &(), Model::Global)
+    let granted = grant::<(), AnyOrg, S, NoClaims>(parts, logto, &(), Model::Global, pass)
         .await
         .map_err(|error| logto.reject_for(error, S::required()))?;
     parts.extensions.insert(granted.info);

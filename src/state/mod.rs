@@ -17,6 +17,7 @@ use crate::error::AuthError;
 use crate::keys::KeyFetchError;
 use crate::metadata::Published;
 use crate::rejection::{AuthRejection, RejectionContext};
+use crate::telemetry;
 use crate::token::{CacheStats, Model, Validator, organization};
 
 /// Validates Logto access tokens; holds the configuration and the cached signing keys.
@@ -47,6 +48,15 @@ struct Inner {
     rejection: Arc<RejectionContext>,
     sources: TokenSources,
     metadata: Option<Arc<Published>>,
+}
+
+/// Counts the outcome of a validation outside Axum (feature `metrics`).
+fn counted(result: Result<AuthInfo, AuthError>) -> Result<AuthInfo, AuthError> {
+    match &result {
+        Ok(_) => telemetry::request(true, "ok"),
+        Err(error) => telemetry::request(false, error.reason()),
+    }
+    result
 }
 
 impl LogtoState {
@@ -129,9 +139,12 @@ impl LogtoState {
     /// when no key set could ever be loaded.
     pub async fn validate(&self, token: &str) -> Result<AuthInfo, AuthError> {
         let validator = self.validator();
-        let info = validator.verify(token).await?;
-        validator.check(&info, Model::Global)?;
-        Ok(info)
+        let result = async {
+            let info = validator.verify(token).await?;
+            validator.check(&info, Model::Global)?;
+            Ok(info)
+        };
+        counted(result.await)
     }
 
     /// Validates an organization token (`aud` = `urn:logto:organization:<id>`) for the
@@ -149,10 +162,13 @@ impl LogtoState {
         organization_id: &str,
     ) -> Result<AuthInfo, AuthError> {
         let validator = self.validator();
-        let info = validator.verify(token).await?;
-        validator.check(&info, Model::Organization)?;
-        organization(&info, Model::Organization, Some(organization_id))?;
-        Ok(info)
+        let result = async {
+            let info = validator.verify(token).await?;
+            validator.check(&info, Model::Organization)?;
+            organization(&info, Model::Organization, Some(organization_id))?;
+            Ok(info)
+        };
+        counted(result.await)
     }
 
     /// The tenant's issuer (`<endpoint>/oidc` unless configured), which discovery must name.

@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use crate::claims::AuthInfo;
 use crate::keys::VerifyingKey;
+use crate::telemetry;
 
 /// What one entry costs besides its token and claims: the `AuthInfo` record, the entry and the
 /// cache's own bookkeeping. With the rest of [`weight`], checked against a counting allocator
@@ -98,6 +99,7 @@ impl Lifecycle<Box<str>, Entry> for CountEvictions {
 
     fn on_evict(&self, _: &mut (), _token: Box<str>, _entry: Entry) {
         self.0.fetch_add(1, Ordering::Relaxed);
+        telemetry::cache_evicted();
     }
 }
 
@@ -169,11 +171,13 @@ impl VerifiedCache {
     /// Records a lookup that found a usable entry.
     pub(crate) fn hit(&self) {
         self.hits.fetch_add(1, Ordering::Relaxed);
+        telemetry::cache_hit();
     }
 
     /// Records a lookup that found nothing usable; drops what was there.
     pub(crate) fn miss(&self, token: &str, stale: bool) {
         self.misses.fetch_add(1, Ordering::Relaxed);
+        telemetry::cache_miss();
         if stale {
             self.cache.remove(token);
         }

@@ -72,6 +72,15 @@ impl Validator {
     /// Steps 1-4, then the claims are typed (but not yet judged: see [`Self::check`]). A token
     /// verified before, whose key is still in the key set, skips them (see `cache`).
     pub(crate) async fn verify(&self, token: &str) -> Result<AuthInfo, TokenError> {
+        #[cfg(feature = "metrics")]
+        let started = std::time::Instant::now();
+        let result = self.verify_cached(token).await;
+        #[cfg(feature = "metrics")]
+        crate::telemetry::validation(started.elapsed());
+        result
+    }
+
+    async fn verify_cached(&self, token: &str) -> Result<AuthInfo, TokenError> {
         let Some(cache) = &self.cache else {
             return Ok(self.verify_signature(token).await?.0);
         };

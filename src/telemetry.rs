@@ -1,0 +1,122 @@
+//! Metrics (feature `metrics`): what the crate counts and measures, through the `metrics`
+//! facade, so that the application picks the exporter (Prometheus, StatsD, OpenTelemetry…).
+//! Without the feature every function here is empty and inlined away, and the `metrics`
+//! crate is not compiled.
+//!
+//! Every label value is one of a fixed, documented set: never a token, `sub`, `kid`, client id,
+//! URL or path. The names and labels are listed in the crate docs ("Observability").
+
+/// What started a key fetch: the `cause` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FetchCause {
+    /// No key set loaded yet (the first request, or after the keys went stale).
+    FirstLoad,
+    /// `LogtoState::preload`.
+    Preload,
+    /// The background refresh.
+    Timer,
+    /// A token named a `kid` the loaded set does not have.
+    UnknownKid,
+}
+
+impl FetchCause {
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Self::FirstLoad => "first_load",
+            Self::Preload => "preload",
+            Self::Timer => "timer",
+            Self::UnknownKid => "unknown_kid",
+        }
+    }
+}
+
+#[cfg(feature = "metrics")]
+mod enabled {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use metrics::{counter, gauge, histogram};
+
+    use super::FetchCause;
+
+    pub(crate) fn request(accepted: bool, reason: &'static str) {
+        let outcome = if accepted { "accepted" } else { "refused" };
+        counter!("axum_logto_requests_total", "outcome" => outcome, "reason" => reason)
+            .increment(1);
+    }
+
+    pub(crate) fn validation(duration: Duration) {
+        histogram!("axum_logto_validation_duration_seconds").record(duration.as_secs_f64());
+    }
+
+    pub(crate) fn fetch(
+        document: &'static str,
+        cause: FetchCause,
+        result: &'static str,
+        duration: Duration,
+    ) {
+        let cause = cause.name();
+        counter!(
+            "axum_logto_key_fetches_total",
+            "document" => document, "cause" => cause, "result" => result
+        )
+        .increment(1);
+        histogram!(
+            "axum_logto_key_fetch_duration_seconds",
+            "document" => document, "cause" => cause, "result" => result
+        )
+        .record(duration.as_secs_f64());
+    }
+
+    pub(crate) fn key_set(keys: usize, age: Duration) {
+        gauge!("axum_logto_keys_loaded").set(keys as f64);
+        gauge!("axum_logto_key_set_age_seconds").set(age.as_secs_f64());
+    }
+
+    pub(crate) fn key_set_fetched(keys: usize) {
+        key_set(keys, Duration::ZERO);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        gauge!("axum_logto_key_set_last_success_timestamp_seconds").set(now.as_secs_f64());
+    }
+
+    pub(crate) fn cache_hit() {
+        counter!("axum_logto_verified_cache_hits_total").increment(1);
+    }
+
+    pub(crate) fn cache_miss() {
+        counter!("axum_logto_verified_cache_misses_total").increment(1);
+    }
+
+    pub(crate) fn cache_evicted() {
+        counter!("axum_logto_verified_cache_evictions_total").increment(1);
+    }
+}
+
+#[cfg(not(feature = "metrics"))]
+mod enabled {
+    use std::time::Duration;
+
+    use super::FetchCause;
+
+    #[inline(always)]
+    pub(crate) fn request(_: bool, _: &'static str) {}
+    #[inline(always)]
+    pub(crate) fn fetch(_: &'static str, _: FetchCause, _: &'static str, _: Duration) {}
+    #[inline(always)]
+    pub(crate) fn key_set(_: usize, _: Duration) {}
+    #[inline(always)]
+    pub(crate) fn key_set_fetched(_: usize) {}
+    #[inline(always)]
+    pub(crate) fn cache_hit() {}
+    #[inline(always)]
+    pub(crate) fn cache_miss() {}
+    #[inline(always)]
+    pub(crate) fn cache_evicted() {}
+}
+
+#[cfg(feature = "metrics")]
+pub(crate) use enabled::validation;
+pub(crate) use enabled::{
+    cache_evicted, cache_hit, cache_miss, fetch, key_set, key_set_fetched, request,
+};

@@ -310,7 +310,13 @@ fn print_curl_lines(issuer: &TestIssuer, base: &str) {
             None,
             200,
         ),
-        ("metrics, Prometheus text format", "GET", "/metrics", None, 200),
+        (
+            "metrics, Prometheus text format",
+            "GET",
+            "/metrics",
+            None,
+            200,
+        ),
         ("no token", "GET", "/me", None, 401),
         (
             "expired token",

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::LogtoState;
+use super::{ConfigError, LogtoState};
 use crate::credentials::TokenSources;
 use crate::keys::{KeyStore, default_client};
 use crate::metadata::{Document, Published, ResourceMetadata};
@@ -18,129 +18,6 @@ use crate::settings::{
     ValidationSettings, is_secure_url,
 };
 use crate::token::Validator;
-
-/// Why [`LogtoStateBuilder::build`] refused the configuration. Each variant names the option
-/// and, where there is one, the value that was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// A URL (`what` says which option) could not be parsed, is not absolute, uses a scheme
-    /// other than `http`/`https`, or carries a query or fragment.
-    InvalidUrl {
-        /// The option: `"endpoint"`, `"issuer"`, `"additional_issuer"` or `"jwks_uri"`.
-        what: &'static str,
-        /// The value refused.
-        value: String,
-    },
-    /// A URL uses plain `http` to a host that is not loopback (`localhost`, `127.0.0.0/8`,
-    /// `::1`). Keys fetched over plain HTTP could be replaced by anyone on the path.
-    InsecureUrl {
-        /// The option: `"endpoint"`, `"issuer"`, `"additional_issuer"` or `"jwks_uri"`.
-        what: &'static str,
-        /// The value refused.
-        value: String,
-    },
-    /// No audience was configured, and [`LogtoStateBuilder::organization_tokens_only`] was not
-    /// called either.
-    MissingAudience,
-    /// An audience is empty or contains whitespace.
-    InvalidAudience {
-        /// The value refused.
-        value: String,
-    },
-    /// The realm is empty or contains `"`, `\` or a control character.
-    InvalidRealm {
-        /// The value refused.
-        value: String,
-    },
-    /// A duration or size option is zero where it must not be (`what` says which).
-    InvalidLimit {
-        /// The option: `"fetch_timeout"`, `"refresh_interval"`, `"retry_interval"`,
-        /// `"unknown_kid_cooldown"`, `"max_key_set_age"`, `"max_token_size"` or
-        /// `"max_response_size"`.
-        what: &'static str,
-    },
-    /// A cookie or query parameter name is empty or holds a character it cannot hold (space,
-    /// `=`, `;`, `,`, `"`, a control or non-ASCII character).
-    InvalidName {
-        /// The option: `"token_from_cookie"` or `"token_from_query"`.
-        what: &'static str,
-        /// The value refused.
-        value: String,
-    },
-    /// The leeway is longer than 5 minutes: it tolerates clock skew, not expired tokens.
-    LeewayTooLarge {
-        /// The value refused.
-        leeway: Duration,
-    },
-    /// The maximum key set age is not longer than the refresh interval, so every key set
-    /// would be too old before the next refresh.
-    KeySetAgeTooShort {
-        /// The maximum key set age.
-        max_key_set_age: Duration,
-        /// The refresh interval.
-        refresh_interval: Duration,
-    },
-    /// Protected-resource metadata is configured, but there is no audience to take its
-    /// `resource` from: set [`ResourceMetadata::resource`].
-    MissingResource,
-    /// The default HTTP client could not be built (TLS backend initialisation failed).
-    HttpClient,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::InvalidUrl { what, value } => write!(
-                f,
-                "the {what} {value:?} is not an absolute http(s) URL without query or fragment"
-            ),
-            Self::InsecureUrl { what, value } => write!(
-                f,
-                "the {what} {value:?} uses plain http to a host that is not loopback; use https"
-            ),
-            Self::MissingAudience => f.write_str(
-                "no audience is configured: call .audience(\"<API resource indicator>\"), \
-                 or .organization_tokens_only() for an API that takes only organization tokens",
-            ),
-            Self::InvalidAudience { value } => {
-                write!(f, "the audience {value:?} is empty or contains whitespace")
-            }
-            Self::InvalidRealm { value } => write!(
-                f,
-                "the realm {value:?} is empty or contains a double quote, a backslash or a \
-                 control character"
-            ),
-            Self::InvalidLimit { what } => write!(f, "the {what} must be greater than zero"),
-            Self::InvalidName { what, value } => {
-                write!(
-                    f,
-                    "the {what} name {value:?} is empty or holds a character it cannot hold"
-                )
-            }
-            Self::LeewayTooLarge { leeway } => write!(
-                f,
-                "the leeway {leeway:?} is longer than the 5 minutes allowed: it tolerates clock \
-                 skew, not expired tokens"
-            ),
-            Self::KeySetAgeTooShort {
-                max_key_set_age,
-                refresh_interval,
-            } => write!(
-                f,
-                "the max_key_set_age {max_key_set_age:?} must be longer than the \
-                 refresh_interval {refresh_interval:?}"
-            ),
-            Self::MissingResource => f.write_str(
-                "the protected-resource metadata needs a resource: configure an audience, or \
-                 set ResourceMetadata::resource",
-            ),
-            Self::HttpClient => f.write_str("the default HTTP client could not be built"),
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 /// Builds a [`LogtoState`]; made by [`LogtoState::builder`].
 ///

@@ -1,13 +1,15 @@
 //! [`LogtoState`]: the shared, cheap-to-clone validator.
 
 mod builder;
+mod config_error;
 
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-pub use builder::{ConfigError, LogtoStateBuilder};
+pub use builder::LogtoStateBuilder;
+pub use config_error::ConfigError;
 
 use crate::claims::AuthInfo;
 use crate::credentials::TokenSources;

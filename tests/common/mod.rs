@@ -1,5 +1,6 @@
 //! Shared set-up for the integration tests: a real `TestIssuer` on loopback, a `LogtoState`
-//! pointed at it, requests in process or over real HTTP, and their answers.
+//! pointed at it, requests in process or over real HTTP, and their answers; the examples'
+//! binaries; and (`provider`) a real `oidc-provider` for the end-to-end tests.
 #![allow(dead_code)]
 
 use std::time::Duration;
@@ -12,6 +13,8 @@ use axum_logto::testing::TestIssuer;
 use axum_logto::{AuthError, InvalidTokenReason, LogtoState};
 use serde_json::Value;
 use tower::ServiceExt as _;
+
+pub(crate) mod provider;
 
 pub(crate) const API: &str = "https://api.example.com";
 
@@ -144,9 +147,14 @@ impl Drop for KillOnDrop {
     }
 }
 
-/// The demo example's binary: `cargo test` builds examples into `target/<profile>/examples`,
-/// beside the `deps` folder that holds the test binary.
+/// The demo example's binary.
 pub(crate) fn demo_binary() -> std::path::PathBuf {
+    example_binary("demo")
+}
+
+/// An example's binary: `cargo test` builds examples into `target/<profile>/examples`, beside
+/// the `deps` folder that holds the test binary.
+pub(crate) fn example_binary(name: &str) -> std::path::PathBuf {
     let exe = std::env::current_exe().unwrap();
     let path = exe
         .parent()
@@ -154,7 +162,7 @@ pub(crate) fn demo_binary() -> std::path::PathBuf {
         .parent()
         .unwrap()
         .join("examples")
-        .join("demo");
+        .join(name);
     assert!(
         path.exists(),
         "{} is missing: run the tests with `cargo test`",

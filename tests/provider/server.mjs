@@ -62,6 +62,9 @@ const OIDC_PREFIX = '/oidc';
 const CLIENT_SECRET = 'test-secret';
 
 const API_SCOPES = 'read:docs write:docs delete:docs admin read:reports';
+// An MCP server's resource indicator: its URL, with the trailing slash of Logto's MCP guide.
+const MCP_RESOURCE = 'https://mcp.example.com/';
+const MCP_SCOPES = 'read:notes write:notes';
 const ORGANIZATION_IDS = ['org-a', 'org-b', 'org-c'];
 const ORGANIZATION_RESOURCE_PREFIX = 'urn:logto:organization:';
 
@@ -69,6 +72,7 @@ const ORGANIZATION_RESOURCE_PREFIX = 'urn:logto:organization:';
 const RESOURCES = new Map([
   ['https://api.example.com', API_SCOPES],
   ['https://other.example.com', 'read:docs'],
+  [MCP_RESOURCE, MCP_SCOPES],
   ...ORGANIZATION_IDS.map((id) => [`${ORGANIZATION_RESOURCE_PREFIX}${id}`, 'read:members invite:members']),
 ]);
 

@@ -5,9 +5,11 @@
 //!
 //! Needs Node.js; `npm ci` runs in `tests/provider` on first use when `node_modules` is missing.
 
+use std::io::Write as _;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::OnceLock;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -24,6 +26,33 @@ pub(crate) fn provider_dir() -> PathBuf {
 }
 
 /// `npm ci` once per test process, when the provider's dependencies are not installed.
+/// Whether Node.js is here to run oidc-provider. Without it the end-to-end tests are skipped,
+/// with one line on stderr saying how to run them; with `CI` set they are required, and a
+/// missing Node.js fails them.
+pub(crate) fn node_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        let found = Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok_and(|output| output.status.success());
+        if !found {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set, and the end-to-end tests need Node.js (`node` on PATH) to run \
+                 oidc-provider: install Node.js 20 or later"
+            );
+            // Straight to stderr, past the test harness's capture: one line, once.
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: skipping the end-to-end tests against oidc-provider: Node.js is not on \
+                 PATH (install Node.js 20+ to run them; with CI set they are required)"
+            );
+        }
+        found
+    })
+}
+
 pub(crate) fn ensure_installed() {
     static INSTALL: Mutex<bool> = Mutex::new(false);
     let mut done = INSTALL

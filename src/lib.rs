@@ -30,6 +30,11 @@ mod token;
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod testing;
 
+// Entry points for the fuzz targets in `fuzz/`; `cargo fuzz` passes `--cfg fuzzing`.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzz;
+
 pub use check::{ClaimCheck, MachineToMachine, UserToken};
 pub use claims::{Actor, AuthInfo, ClaimTypeError, NoClaims, Scopes};
 pub use error::AuthError;

@@ -25,3 +25,9 @@ pub(crate) use jwk::VerifyingKey;
 #[cfg(feature = "test-util")]
 pub(crate) use store::lock;
 pub(crate) use store::{KeyError, KeyStore};
+
+// Fuzzing only (`src/fuzz.rs`): the pure parsers, and the key set for a fixed-key store.
+#[cfg(fuzzing)]
+pub(crate) use discovery::jwks_uri_from_discovery;
+#[cfg(fuzzing)]
+pub(crate) use jwk::{KeySet, Lookup, parse_jwks};

@@ -395,3 +395,79 @@ impl Inner {
         result
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fuzzing and unit tests only: a store with a fixed key set that never fetches.
+
+#[cfg(any(test, fuzzing))]
+impl KeyStore {
+    /// A store that already holds `keys` and never fetches: the unknown-`kid` cooldown is
+    /// running and lasts forever, and no refresher is ever started. Lookups therefore never
+    /// wait, so the validation future completes on its first poll, with or without a runtime.
+    /// With neither a discovery URL nor a JWKS URI, even [`preload`](Self::preload) fails
+    /// before any I/O.
+    pub(crate) fn with_fixed_keys(keys: KeySet, client: reqwest::Client) -> Self {
+        let now = Instant::now();
+        let store = Self::new(FetchSettings {
+            client,
+            discovery_url: None,
+            jwks_uri: None,
+            issuer: String::new(),
+            timeout: Duration::MAX,
+            refresh_interval: Duration::MAX,
+            unknown_kid_cooldown: Duration::MAX,
+            retry_interval: Duration::MAX,
+            max_key_set_age: Duration::MAX,
+            max_response_size: 0,
+        });
+        let snapshot = Snapshot {
+            set: keys,
+            fetched_at: now,
+        };
+        store.inner.keys.store(Some(Arc::new(snapshot)));
+        *lock(&store.inner.times) = FetchTimes {
+            any: Some(now),
+            unknown_kid: Some(now),
+        };
+        store.inner.refresher_started.store(true, Ordering::Release);
+        store
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    use super::*;
+
+    const JWKS: &str = r#"{"keys":[{"kty":"EC","crv":"P-384","kid":"a",
+        "x":"FOXz4FJXE5650IrRVDU85hpGb54BlqgQGV9jpfOtkbSpMCFaaqqQzOC4Vo8w6VJ6",
+        "y":"TN8SmqS3YzE_SBW3u3yAndMdWkXHp1M_pVidxifXP4LGO6z6yjzsDGNVaWtQzIox"}]}"#;
+
+    fn first_poll<F: Future>(future: F) -> Poll<F::Output> {
+        pin!(future).poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    /// Outside any runtime (a fetch would panic in `tokio::spawn`), every lookup answers at
+    /// once: the fixed store never fetches.
+    #[test]
+    fn a_fixed_store_never_fetches() {
+        let keys = super::super::jwk::parse_jwks(JWKS.as_bytes()).unwrap();
+        let store = KeyStore::with_fixed_keys(keys, reqwest::Client::new());
+        let found = first_poll(store.key_for(Some("a"), Algorithm::Es384));
+        assert!(matches!(found, Poll::Ready(Ok(key)) if key.kid.as_deref() == Some("a")));
+        for (kid, alg, expected) in [
+            (Some("b"), Algorithm::Es384, KeyError::UnknownKey),
+            (Some("a"), Algorithm::Rs256, KeyError::AlgorithmMismatch),
+            (None, Algorithm::Rs256, KeyError::UnknownKey),
+        ] {
+            let outcome = first_poll(store.key_for(kid, alg));
+            assert!(
+                matches!(outcome, Poll::Ready(Err(e)) if e == expected),
+                "{kid:?}"
+            );
+        }
+        assert_eq!(store.inner.attempts.load(Ordering::Relaxed), 0);
+    }
+}

@@ -17,6 +17,8 @@ mod fetch;
 mod jwk;
 mod public_key;
 mod store;
+#[cfg(test)]
+mod wycheproof_tests;
 
 pub(crate) use algorithm::Algorithm;
 pub use error::{KeyFetchError, KeyFetchErrorKind};

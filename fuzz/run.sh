@@ -39,7 +39,7 @@ for target in "${targets[@]}"; do
   status=0
   cargo fuzz run "$target" "$scratch" "fuzz/corpus/$target" -- \
     -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1 || status=$?
-  grep -E '^#[0-9]+ +(INITED|DONE)|^Done [0-9]+ runs|panicked|ERROR: |SUMMARY|Failing input|^	fuzz/artifacts' "$log" || true
+  grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^Done [0-9]+ runs|panicked|ERROR: |SUMMARY|Failing input|^	fuzz/artifacts' "$log" || true
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   total=$(( total + ${runs:-0} ))
   if [ "$status" -ne 0 ]; then

@@ -10,9 +10,9 @@ use std::task::{Context, Poll, Waker};
 use url::Url;
 
 use crate::claims::AuthInfo;
+use crate::credentials::TokenSources;
 use crate::error::AuthError;
 use crate::keys::{Algorithm, KeyFetchError, KeyFetchErrorKind, KeySet, KeyStore, Lookup};
-use crate::credentials::TokenSources;
 use crate::settings::{
     DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_SIZE, DEFAULT_VERIFIED_CACHE_BYTES, ValidationSettings,
 };

@@ -8,9 +8,8 @@
 //!
 //! Every `valid` vector must be accepted and every `invalid` one refused, with either crypto
 //! backend (`cargo test --lib`, and `cargo test --lib --no-default-features --features
-//! rust_crypto,test-util`; `--nocapture` prints the counts per file), with one exception that
-//! is asserted as such, not hidden: see [`backend_limit`] (RSA moduli over 4096 bits with the
-//! RustCrypto backend).
+//! rust_crypto,test-util`; `--nocapture` prints the counts per file), RSA keys of up to 8192
+//! bits included.
 //!
 //! `acceptable` vectors are listed but not asserted. What the crate does with them, with both
 //! backends alike:
@@ -56,8 +55,6 @@ struct Tally {
     invalid_refused: usize,
     /// Of the invalid ones, refused already by the signature-length check.
     invalid_refused_by_length: usize,
-    /// Valid vectors refused because the backend cannot use the key (see [`backend_limit`]).
-    valid_refused_by_backend_limit: usize,
     /// `(tcId, flags, accepted)`.
     acceptable: Vec<(usize, String, bool)>,
     /// Skipped groups, counted by reason.
@@ -72,9 +69,7 @@ impl Tally {
     }
 
     /// Runs one group's vectors with `key` (`None`: the parser refused the public key).
-    /// With `limited`, the backend is known to refuse every signature of this key: valid
-    /// vectors must then be refused too (so that lifting the limit shows up here).
-    fn run_group(&mut self, key: Option<&VerifyingKey>, vectors: Vec<Vector<'_>>, limited: bool) {
+    fn run_group(&mut self, key: Option<&VerifyingKey>, vectors: Vec<Vector<'_>>) {
         for v in vectors {
             let outcome = match key {
                 None => Outcome::KeyRefused,
@@ -82,10 +77,7 @@ impl Tally {
             };
             let accepted = outcome == Outcome::Accepted;
             match v.result {
-                TestResult::Valid if limited && !accepted => {
-                    self.valid_refused_by_backend_limit += 1;
-                }
-                TestResult::Valid if accepted && !limited => self.valid_accepted += 1,
+                TestResult::Valid if accepted => self.valid_accepted += 1,
                 TestResult::Invalid if !accepted => {
                     self.invalid_refused += 1;
                     if outcome == Outcome::BadLength {
@@ -94,16 +86,8 @@ impl Tally {
                 }
                 TestResult::Acceptable => self.acceptable.push((v.tc_id, v.flags, accepted)),
                 _ => self.failures.push(format!(
-                    "tcId {} ({}; {}): expected {:?}, {outcome:?}{}",
-                    v.tc_id,
-                    v.comment,
-                    v.flags,
-                    v.result,
-                    if limited {
-                        " (the backend was expected to refuse this key)"
-                    } else {
-                        ""
-                    }
+                    "tcId {} ({}; {}): expected {:?}, {outcome:?}",
+                    v.tc_id, v.comment, v.flags, v.result,
                 )),
             }
         }
@@ -114,13 +98,6 @@ impl Tally {
             "{file}: valid accepted {}, invalid refused {} ({} by length)",
             self.valid_accepted, self.invalid_refused, self.invalid_refused_by_length
         );
-        if self.valid_refused_by_backend_limit > 0 {
-            let _ = write!(
-                line,
-                ", VALID REFUSED (backend limit) {}",
-                self.valid_refused_by_backend_limit
-            );
-        }
         for (tc_id, flags, accepted) in &self.acceptable {
             let what = if *accepted { "accepted" } else { "refused" };
             let _ = write!(line, ", acceptable tcId {tc_id} [{flags}] {what}");
@@ -130,17 +107,6 @@ impl Tally {
         }
         line
     }
-}
-
-/// Whether the crypto backend under test refuses every signature of an RSA key of `bits`.
-///
-/// RustCrypto's `rsa` crate (jsonwebtoken's `rust_crypto` backend) builds public keys with
-/// `RsaPublicKey::new`, which refuses moduli over 4096 bits (`RsaPublicKey::MAX_SIZE`). The
-/// JWK parser accepts keys up to 8192 bits (`RSA_MODULUS_BYTES`), so with that backend such a
-/// key loads and then verifies nothing: every token it signed is refused as badly signed.
-/// aws-lc-rs verifies up to 8192 bits.
-fn backend_limit(bits: usize) -> bool {
-    cfg!(all(feature = "rust_crypto", not(feature = "aws_lc_rs"))) && bits > 4096
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,10 +186,7 @@ fn finish(results: Vec<(String, Tally)>) -> usize {
     let mut ran = 0;
     for (file, tally) in &results {
         println!("{}", tally.report(file));
-        ran += tally.valid_accepted
-            + tally.invalid_refused
-            + tally.valid_refused_by_backend_limit
-            + tally.acceptable.len();
+        ran += tally.valid_accepted + tally.invalid_refused + tally.acceptable.len();
         failures.extend(tally.failures.iter().map(|f| format!("{file}: {f}")));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -259,7 +222,7 @@ fn ecdsa_p1363() {
                 json!({"kty": "EC", "crv": crv, "x": b64(x), "y": b64(y)}),
                 alg,
             );
-            tally.run_group(key.as_deref(), vectors!(group), false);
+            tally.run_group(key.as_deref(), vectors!(group));
         }
         results.push((format!("{name:?}"), tally));
     }
@@ -293,11 +256,7 @@ fn rsa_pkcs1_v1_5() {
                 continue;
             }
             let key = rsa_key(&group.key.n, &group.key.e, alg);
-            tally.run_group(
-                key.as_deref(),
-                vectors!(group),
-                backend_limit(group.key_size),
-            );
+            tally.run_group(key.as_deref(), vectors!(group));
         }
         results.push((format!("{name:?}"), tally));
     }
@@ -338,11 +297,7 @@ fn rsa_pss() {
                 continue;
             }
             let key = rsa_key(&group.key.n, &group.key.e, alg);
-            tally.run_group(
-                key.as_deref(),
-                vectors!(group),
-                backend_limit(group.key_size),
-            );
+            tally.run_group(key.as_deref(), vectors!(group));
         }
         results.push((format!("{name:?}"), tally));
     }

@@ -11,8 +11,11 @@
 //! - Bounded by memory: each entry weighs an estimate of the bytes it holds, and the cache
 //!   evicts (S3-FIFO, by `quick_cache`) to stay under its capacity.
 
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use equivalent::Equivalent;
 
 use quick_cache::sync::Cache;
 use quick_cache::{DefaultHashBuilder, Lifecycle, Weighter};
@@ -73,6 +76,40 @@ fn weight(token: &str, info: &AuthInfo) -> u64 {
     (ENTRY_OVERHEAD + token.len() + map(&data.claims) + copied) as u64
 }
 
+/// A cached token: the whole token, compared in full.
+#[derive(PartialEq, Eq)]
+struct TokenKey(Box<str>);
+
+/// A token looked up, without copying it.
+struct TokenRef<'a>(&'a str);
+
+/// Hashes a token by its length and the last 32 bytes of its signature: those differ between
+/// any two tokens the issuer signed, and hashing them costs the same for a token of 50 scopes
+/// as for one of 1. (Only the bucket depends on it; a match compares the whole token.)
+fn hash_token<H: Hasher>(token: &str, state: &mut H) {
+    let bytes = token.as_bytes();
+    bytes.len().hash(state);
+    bytes[bytes.len().saturating_sub(32)..].hash(state);
+}
+
+impl Hash for TokenKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_token(&self.0, state);
+    }
+}
+
+impl Hash for TokenRef<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_token(self.0, state);
+    }
+}
+
+impl Equivalent<TokenKey> for TokenRef<'_> {
+    fn equivalent(&self, key: &TokenKey) -> bool {
+        *key.0 == *self.0
+    }
+}
+
 /// A verified token: what it says, and the key that verified it.
 #[derive(Clone)]
 pub(crate) struct Entry {
@@ -84,8 +121,8 @@ pub(crate) struct Entry {
 #[derive(Clone)]
 struct EntryWeight;
 
-impl Weighter<Box<str>, Entry> for EntryWeight {
-    fn weight(&self, _token: &Box<str>, entry: &Entry) -> u64 {
+impl Weighter<TokenKey, Entry> for EntryWeight {
+    fn weight(&self, _token: &TokenKey, entry: &Entry) -> u64 {
         entry.weight
     }
 }
@@ -94,10 +131,10 @@ impl Weighter<Box<str>, Entry> for EntryWeight {
 #[derive(Clone, Default)]
 struct CountEvictions(Arc<AtomicU64>);
 
-impl Lifecycle<Box<str>, Entry> for CountEvictions {
+impl Lifecycle<TokenKey, Entry> for CountEvictions {
     type RequestState = ();
 
-    fn on_evict(&self, _: &mut (), _token: Box<str>, _entry: Entry) {
+    fn on_evict(&self, _: &mut (), _token: TokenKey, _entry: Entry) {
         self.0.fetch_add(1, Ordering::Relaxed);
         telemetry::cache_evicted();
     }
@@ -123,7 +160,7 @@ pub struct CacheStats {
 }
 
 pub(crate) struct VerifiedCache {
-    cache: Cache<Box<str>, Entry, EntryWeight, DefaultHashBuilder, CountEvictions>,
+    cache: Cache<TokenKey, Entry, EntryWeight, DefaultHashBuilder, CountEvictions>,
     capacity: u64,
     hits: AtomicU64,
     misses: AtomicU64,
@@ -165,7 +202,7 @@ impl VerifiedCache {
 
     /// The entry for exactly `token`, if held.
     pub(crate) fn get(&self, token: &str) -> Option<Entry> {
-        self.cache.get(token)
+        self.cache.get(&TokenRef(token))
     }
 
     /// Records a lookup that found a usable entry.
@@ -179,14 +216,15 @@ impl VerifiedCache {
         self.misses.fetch_add(1, Ordering::Relaxed);
         telemetry::cache_miss();
         if stale {
-            self.cache.remove(token);
+            self.cache.remove(&TokenRef(token));
         }
     }
 
     /// Keeps a token whose signature `key` verified.
     pub(crate) fn insert(&self, token: &str, info: AuthInfo, key: Arc<VerifyingKey>) {
         let weight = weight(token, &info);
-        self.cache.insert(token.into(), Entry { info, key, weight });
+        self.cache
+            .insert(TokenKey(token.into()), Entry { info, key, weight });
     }
 
     pub(crate) fn stats(&self) -> CacheStats {

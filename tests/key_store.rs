@@ -12,7 +12,7 @@ use axum::response::Redirect;
 use axum::routing::get;
 use axum_logto::testing::{KeyAlgorithm, TestIssuer};
 use axum_logto::{AuthError, InvalidTokenReason as R, KeyFetchErrorKind, LogtoState};
-use common::{API, setup};
+use common::{API, preload_in_a_runtime_that_ends, setup};
 
 #[tokio::test]
 async fn discovery_then_jwks_once() {
@@ -486,12 +486,7 @@ fn the_timer_restarts_in_a_new_runtime() {
         .build()
         .unwrap();
     // A first runtime loads the keys (and starts the refresh task), then shuts down.
-    let first = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    first.block_on(state.preload()).unwrap();
-    drop(first);
+    preload_in_a_runtime_that_ends(&state);
     let after_first = issuer.jwks_requests();
     // The state is used from a second runtime: its refresh task runs there.
     let second = tokio::runtime::Builder::new_current_thread()

@@ -21,7 +21,7 @@ use axum_logto::{
     AnyOrg, Auth, AuthError, InvalidTokenReason as R, KeyFetchErrorKind, LogtoState, OrgApiToken,
     OrgFromPath, OrgToken, RequireScopes, Scopes, scopes,
 };
-use common::{API, bearer, call, serve, setup};
+use common::{API, bearer, call, preload_in_a_runtime_that_ends, serve, setup};
 use serde_json::{Value, json};
 
 scopes! {
@@ -173,12 +173,7 @@ fn the_refresher_runs_although_every_request_hits_the_snapshot() {
         .build()
         .unwrap();
     // Keys load in a runtime that then goes away, taking the refresh task with it.
-    let first = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    first.block_on(state.preload()).unwrap();
-    drop(first);
+    preload_in_a_runtime_that_ends(&state);
     let old = issuer.token().audience(API).sign();
     let old_kid = issuer.signing_kid();
     let second = tokio::runtime::Builder::new_current_thread()

@@ -129,6 +129,17 @@ pub(crate) async fn fetch(base: &str, method: Method, path: &str, token: Option<
     }
 }
 
+/// Loads the keys of `state` in a runtime that then ends, taking the refresh task it started
+/// with it (as when a server's start-up runtime is not the one that serves).
+pub(crate) fn preload_in_a_runtime_that_ends(state: &LogtoState) {
+    let first = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    first.block_on(state.preload()).unwrap();
+    drop(first);
+}
+
 /// Serves `app` on a free loopback port; returns `http://127.0.0.1:<port>`.
 pub(crate) async fn serve(app: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -28,7 +28,8 @@ const ACCESS_TOKEN: &str = "access_token";
 /// - in two places (two `Authorization` headers; a header and an `access_token` query
 ///   parameter; a header, a cookie or a query parameter together; a cookie or parameter
 ///   given twice): [`AuthError::InvalidRequest`];
-/// - `Bearer` with nothing after it, or a header that is not visible ASCII: malformed token.
+/// - `Bearer` with nothing after it, or with bytes that are not UTF-8: malformed token (and
+///   any other character outside base64url makes the token malformed when it is parsed).
 ///
 /// The scheme is case-insensitive and is followed by one or more spaces. The form-body method
 /// of RFC 6750 is not supported (extractors cannot see the body).
@@ -70,16 +71,24 @@ fn header_token(parts: &Parts) -> Result<Option<&str>, AuthError> {
     if headers.next().is_some() {
         return Err(AuthError::InvalidRequest);
     }
-    let value = value.to_str().map_err(|_| InvalidTokenReason::Malformed)?;
-    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    // Bytes, not `HeaderValue::to_str`: that scans the whole value once more, on every
+    // request, and a token with a byte outside base64url is refused when it is parsed anyway.
+    let value = value.as_bytes();
+    let (scheme, rest) = match value.iter().position(|&b| b == b' ') {
+        Some(space) => (&value[..space], &value[space..]),
+        None => (value, &[][..]),
+    };
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
         return Ok(None);
     }
-    let token = rest.trim_start_matches(' ');
+    let start = rest.iter().position(|&b| b != b' ').unwrap_or(rest.len());
+    let token = &rest[start..];
     if token.is_empty() {
         return Err(InvalidTokenReason::Malformed.into());
     }
-    Ok(Some(token))
+    std::str::from_utf8(token)
+        .map(Some)
+        .map_err(|_| InvalidTokenReason::Malformed.into())
 }
 
 /// What the query carries: whether a token is there at all (`access_token`, or the enabled
@@ -166,6 +175,19 @@ mod tests {
         assert_eq!(ok("BEARER  abc").unwrap(), "abc");
         assert_eq!(ok("Basic dXNlcjpwYXNz"), Err(AuthError::MissingToken));
         assert_eq!(ok("Bearerabc"), Err(AuthError::MissingToken));
+        // Bytes that are not UTF-8 (obs-text, which `http` lets through) after `Bearer` make
+        // the token malformed; after another scheme they are not ours to judge.
+        let raw = |value: &[u8]| {
+            let mut parts = parts(&[], "/");
+            let value = http::HeaderValue::from_bytes(value).unwrap();
+            parts.headers.insert(AUTHORIZATION, value);
+            header_only(&parts)
+        };
+        assert_eq!(
+            raw(b"Bearer a\xffb"),
+            Err(InvalidTokenReason::Malformed.into())
+        );
+        assert_eq!(raw(b"Basic \xff"), Err(AuthError::MissingToken));
         assert_eq!(ok("Bearer"), Err(InvalidTokenReason::Malformed.into()));
         assert_eq!(ok("Bearer "), Err(InvalidTokenReason::Malformed.into()));
         assert_eq!(header_only(&parts(&[], "/")), Err(AuthError::MissingToken));

@@ -2,9 +2,10 @@
 //! [`OrgApiToken`].
 //!
 //! They are thin adapters over the validation core: the bearer token is read from the request,
-//! verified once per request (the result is kept in the request's extensions, so two
-//! extractors in one handler verify the signature once), and the audience, organization and
-//! scope rules of each extractor are applied to that result.
+//! verified once per request (two extractors in one handler verify the signature once: the
+//! second finds the token in the verified-token cache, or, for a refused token or with that
+//! cache off, in the request's extensions), and the audience, organization and scope rules of
+//! each extractor are applied to that result.
 
 mod global;
 mod org;
@@ -81,14 +82,14 @@ where
         .await
         .and_then(|granted| check(&granted).map(|()| granted));
     match &result {
-        Err(error) => telemetry::request(false, error.reason()),
+        Err(error) => telemetry::refused(error.reason()),
         #[cfg(feature = "metrics")]
         Ok(_) => {
             /// Marks a request whose acceptance was counted.
             #[derive(Clone)]
             struct Counted;
             if parts.extensions.insert(Counted).is_none() {
-                telemetry::request(true, "ok");
+                telemetry::accepted();
             }
         }
         #[cfg(not(feature = "metrics"))]
@@ -121,13 +122,19 @@ where
     let info = match cached {
         Some(result) => result.map_err(reject)?,
         None => {
-            let token: Box<str> = token.as_ref().into();
-            let result = logto.validator().verify(&token).await;
-            parts.extensions.insert(Verified {
-                state_id: logto.id(),
-                token,
-                result: result.clone(),
-            });
+            let validator = logto.validator();
+            let result = validator.verify(&token).await;
+            // A later extractor finds an accepted token in the verified-token cache at the
+            // cost of a lookup, cheaper than this record (a map and a copy of the token); a
+            // refused one is not cached there, and without that cache nothing is.
+            if result.is_err() || !validator.caches_verified_tokens() {
+                let token: Box<str> = token.as_ref().into();
+                parts.extensions.insert(Verified {
+                    state_id: logto.id(),
+                    token,
+                    result: result.clone(),
+                });
+            }
             result.map_err(reject)?
         }
     };

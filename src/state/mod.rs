@@ -55,8 +55,8 @@ struct Inner {
 /// Counts the outcome of a validation outside Axum (feature `metrics`).
 fn counted(result: Result<AuthInfo, AuthError>) -> Result<AuthInfo, AuthError> {
     match &result {
-        Ok(_) => telemetry::request(true, "ok"),
-        Err(error) => telemetry::request(false, error.reason()),
+        Ok(_) => telemetry::accepted(),
+        Err(error) => telemetry::refused(error.reason()),
     }
     result
 }

@@ -56,6 +56,11 @@ impl Validator {
         self.cache.as_ref().map(VerifiedCache::stats)
     }
 
+    /// Whether verified tokens are cached (the cache size is not 0).
+    pub(crate) fn caches_verified_tokens(&self) -> bool {
+        self.cache.is_some()
+    }
+
     pub(crate) fn settings(&self) -> &ValidationSettings {
         &self.settings
     }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-/// Why [`LogtoStateBuilder::build`] refused the configuration. Each variant names the option
+/// Why [`LogtoStateBuilder::build`](crate::LogtoStateBuilder::build) refused the configuration. Each variant names the option
 /// and, where there is one, the value that was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -24,7 +24,7 @@ pub enum ConfigError {
         /// The value refused.
         value: String,
     },
-    /// No audience was configured, and [`LogtoStateBuilder::organization_tokens_only`] was not
+    /// No audience was configured, and [`LogtoStateBuilder::organization_tokens_only`](crate::LogtoStateBuilder::organization_tokens_only) was not
     /// called either.
     MissingAudience,
     /// An audience is empty or contains whitespace.
@@ -66,7 +66,7 @@ pub enum ConfigError {
         refresh_interval: Duration,
     },
     /// Protected-resource metadata is configured, but there is no audience to take its
-    /// `resource` from: set [`ResourceMetadata::resource`].
+    /// `resource` from: set [`ResourceMetadata::resource`](crate::ResourceMetadata::resource).
     MissingResource,
     /// The default HTTP client could not be built (TLS backend initialisation failed).
     HttpClient,

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::keys::Algorithm;
 
-/// The kind of signing key a [`TestIssuer`] generates.
+/// The kind of signing key a [`TestIssuer`](super::TestIssuer) generates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum KeyAlgorithm {

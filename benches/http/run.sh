@@ -18,6 +18,10 @@
 #   e  peer  GET /docs     a fresh token on every request
 #   f, g (PEER_AWS_LC=1)   d and e with the peer built with aws-lc
 #
+# Besides wrk's requests/s and latency, each row shows the server's own CPU time per request
+# (user + system, from /proc/PID/stat): wrk shares the CPUs, so requests/s alone cannot say
+# how close the fresh-token row comes to the cost of one signature verification.
+#
 # Not part of `cargo test` or .ci/run: it installs wrk, builds in release, and takes minutes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -91,6 +95,9 @@ wait_listening() {
 }
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# CPU time (user + system, in clock ticks) the process has used so far.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+ticks_per_s=$(getconf CLK_TCK)
 
 log "starting the demo (embedded issuer), minting $TOKENS tokens"
 m0=$(date +%s.%N)
@@ -159,16 +166,19 @@ tail -n +2 "$work/tokens" >"$work/fresh" && mv "$work/fresh" "$work/tokens"
 
 # --- wrk -------------------------------------------------------------------------------------
 results=()
-# run NAME URL [wrk args...]: runs wrk and appends "NAME rps p50 p99 non2xx errors wraps".
+# run NAME PID URL [wrk args...]: runs wrk against the server PID and appends
+# "NAME requests duration rps p50 p99 non2xx errors wraps cpu_ticks".
 run() {
-  local name=$1 url=$2; shift 2
-  local out
+  local name=$1 pid=$2 url=$3; shift 3
+  local out before
+  before=$(cpu_ticks "$pid")
   out=$(WRK_THREADS=$THREADS wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" \
     -s "$here/wrk.lua" "$@" "$url")
+  local cpu=$(( $(cpu_ticks "$pid") - before ))
   echo "$out" >"$work/wrk-$name.txt"
   local line
   line=$(grep '^RESULT ' <<<"$out") || { log "wrk printed no RESULT for $name:"; echo "$out" >&2; exit 1; }
-  results+=("$name $(sed -E 's/[a-z0-9_]+=//g; s/^RESULT //' <<<"$line")")
+  results+=("$name $(sed -E 's/[a-z0-9_]+=//g; s/^RESULT //' <<<"$line") $cpu")
 }
 warmup() { # url [wrk args...]
   local url=$1; shift
@@ -179,19 +189,19 @@ bearer=(-H "Authorization: Bearer $token")
 log "wrk -t$THREADS -c$CONNECTIONS -d$DURATION (warm-up $WARMUP) on each scenario"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 warmup "$demo/public"
-run a "$demo/public"
+run a "$demo_pid" "$demo/public"
 warmup "$demo/docs" "${bearer[@]}"
-run b "$demo/docs" "${bearer[@]}"
-TOKENS_FILE="$work/tokens" run c "$demo/docs"
+run b "$demo_pid" "$demo/docs" "${bearer[@]}"
+TOKENS_FILE="$work/tokens" run c "$demo_pid" "$demo/docs"
 warmup "$peer/docs" "${bearer[@]}"
-run d "$peer/docs" "${bearer[@]}"
-TOKENS_FILE="$work/tokens" run e "$peer/docs"
+run d "$peer_pid" "$peer/docs" "${bearer[@]}"
+TOKENS_FILE="$work/tokens" run e "$peer_pid" "$peer/docs"
 demo_rss=$(rss_kib "$demo_pid")
 peer_rss=$(rss_kib "$peer_pid")
 if [ "$PEER_AWS_LC" = 1 ]; then
   warmup "$peer2/docs" "${bearer[@]}"
-  run f "$peer2/docs" "${bearer[@]}"
-  TOKENS_FILE="$work/tokens" run g "$peer2/docs"
+  run f "$peer2_pid" "$peer2/docs" "${bearer[@]}"
+  TOKENS_FILE="$work/tokens" run g "$peer2_pid" "$peer2/docs"
 fi
 
 # --- report ----------------------------------------------------------------------------------
@@ -210,7 +220,7 @@ echo "peer:     axum-jwt-auth $(crate_version benches/peers/Cargo.lock axum-jwt-
 echo "tokens:   ES384 at+jwt from $issuer; $TOKENS minted by the demo in $(awk -v a="$m0" -v b="$m1" 'BEGIN { printf "%.1f", b - a }') s (incl. start-up)"
 echo "builds:   demo $((t1 - t0)) s, peer $((t2 - t1)) s (release; 0-1 s when up to date)"
 echo
-awk -v rows="$(printf '%s\n' "${results[@]}")" 'BEGIN {
+awk -v rows="$(printf '%s\n' "${results[@]}")" -v tick_us="$((1000000 / ticks_per_s))" 'BEGIN {
   rows_count = split("a b c d e f g", order, " ")
   label["a"] = "a  demo  GET /public  (no auth)"
   label["b"] = "b  demo  GET /docs    repeated token"
@@ -222,17 +232,20 @@ awk -v rows="$(printf '%s\n' "${results[@]}")" 'BEGIN {
   n = split(rows, lines, "\n")
   for (k = 1; k <= n; k++) {
     split(lines[k], f, " ")
-    # name requests duration_us rps p50_us p99_us non2xx socket_errors wraps
+    # name requests duration_us rps p50_us p99_us non2xx socket_errors wraps cpu_ticks
     rps[f[1]] = f[4]; p50[f[1]] = f[5]; p99[f[1]] = f[6]
     non2xx[f[1]] = f[7]; errs[f[1]] = f[8]; wraps[f[1]] = f[9]
+    cpu_us[f[1]] = f[10] * tick_us / f[2]
   }
-  fmt = "%-46s %12s %9s %9s %10s %8s %7s\n"
-  printf fmt, "scenario", "requests/s", "p50 ms", "p99 ms", "vs /public", "non-2xx", "errors"
+  fmt = "%-46s %12s %9s %9s %10s %11s %8s %7s\n"
+  printf fmt, "scenario", "requests/s", "p50 ms", "p99 ms", "vs /public", "CPU us/req", "non-2xx",
+    "errors"
   for (k = 1; k <= rows_count; k++) {
     s = order[k]
     if (!(s in rps)) continue
     printf fmt, label[s], sprintf("%.0f", rps[s]), sprintf("%.2f", p50[s] / 1000),
-      sprintf("%.2f", p99[s] / 1000), sprintf("%.3f", rps[s] / rps["a"]), non2xx[s], errs[s]
+      sprintf("%.2f", p99[s] / 1000), sprintf("%.3f", rps[s] / rps["a"]),
+      sprintf("%.1f", cpu_us[s]), non2xx[s], errs[s]
   }
   print ""
   printf "demo / peer, repeated token: %.2fx requests/s, p99 %.2f ms vs %.2f ms\n",
@@ -251,4 +264,5 @@ echo
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 echo "RSS (VmRSS):  demo $(mib "$demo_idle_rss") idle before the runs, $(mib "$demo_rss") after them"
 echo "              peer $(mib "$peer_idle_rss") idle before the runs, $(mib "$peer_rss") after them"
-echo "(wrk and both servers share these $(nproc) CPUs, so compare ratios rather than absolute numbers)"
+echo "(wrk and both servers share these $(nproc) CPUs, so compare ratios rather than absolute numbers;"
+echo " CPU us/req is the server's own user + system time per request, from /proc/PID/stat)"

@@ -1,0 +1,116 @@
+//! What both benches measure on: a test issuer's tokens and keys, states with and without the
+//! verified-token cache, and a router with an open and a protected route.
+
+#![allow(dead_code)] // each bench uses its own part
+
+use aws_lc_rs::signature::{
+    ECDSA_P384_SHA384_FIXED, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents,
+};
+use axum::Router;
+use axum::body::Body;
+use axum::http::Request;
+use axum::routing::get;
+use axum_logto::testing::{KeyAlgorithm, TestIssuer};
+use axum_logto::{LogtoState, RequireScopes, scopes};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::Value;
+use tokio::runtime::Runtime;
+
+scopes! { ReadDocs = "read:docs"; }
+
+pub(crate) const API: &str = "https://api.example.com";
+
+/// A current-thread runtime, as the benches drive one future at a time.
+pub(crate) fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+fn b64(jwk: &Value, member: &str) -> Vec<u8> {
+    URL_SAFE_NO_PAD
+        .decode(jwk[member].as_str().unwrap())
+        .unwrap()
+}
+
+/// The signing key of `issuer`, parsed once with aws-lc-rs.
+pub(crate) fn parsed_key(issuer: &TestIssuer) -> ParsedPublicKey {
+    let kid = issuer.signing_kid();
+    let jwks = issuer.jwks();
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .unwrap();
+    if jwk["kty"] == "EC" {
+        let point = [vec![4u8], b64(jwk, "x"), b64(jwk, "y")].concat();
+        ParsedPublicKey::new(&ECDSA_P384_SHA384_FIXED, point).unwrap()
+    } else {
+        let (n, e) = (b64(jwk, "n"), b64(jwk, "e"));
+        RsaPublicKeyComponents {
+            n: &n[..],
+            e: &e[..],
+        }
+        .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
+        .unwrap()
+    }
+}
+
+/// The signing input and the decoded signature of `token`.
+pub(crate) fn signed_parts(token: &str) -> (&str, Vec<u8>) {
+    let (input, signature) = token.rsplit_once('.').unwrap();
+    (input, URL_SAFE_NO_PAD.decode(signature).unwrap())
+}
+
+/// A state for `issuer`, keys loaded; `cache: false` turns the verified-token cache off, so
+/// that every validation verifies the signature.
+pub(crate) fn state(rt: &Runtime, issuer: &TestIssuer, cache: bool) -> LogtoState {
+    let mut builder = issuer.state_builder(API);
+    if !cache {
+        builder = builder.verified_token_cache_size(0);
+    }
+    let state = builder.build().unwrap();
+    rt.block_on(state.preload()).unwrap();
+    state
+}
+
+/// A token for [`API`] with `read:docs` and `scopes - 1` more scopes.
+pub(crate) fn token(issuer: &TestIssuer, scopes: usize) -> String {
+    let mut names = vec!["read:docs".to_owned()];
+    names.extend((1..scopes).map(|i| format!("scope:{i:02}")));
+    issuer
+        .token()
+        .audience(API)
+        .scopes(names.iter().map(String::as_str))
+        .sign()
+}
+
+/// An issuer that publishes 20 ES384 keys and signs with the last one published (a lookup
+/// that walks the whole set).
+pub(crate) fn twenty_keys(rt: &Runtime) -> TestIssuer {
+    let issuer = rt.block_on(TestIssuer::start());
+    for _ in 1..20 {
+        issuer.rotate(KeyAlgorithm::Es384);
+    }
+    assert_eq!(issuer.jwks()["keys"].as_array().unwrap().len(), 20);
+    issuer
+}
+
+/// `/open` (no auth) and `/docs` (`RequireScopes<ReadDocs>`).
+pub(crate) fn router(state: LogtoState) -> Router {
+    Router::new()
+        .route("/open", get(|| async { "ok" }))
+        .route("/docs", get(|_: RequireScopes<ReadDocs>| async { "ok" }))
+        .with_state(state)
+}
+
+/// `GET path` with `token` as its bearer token.
+pub(crate) fn request(path: &str, token: &str) -> Request<Body> {
+    Request::get(path)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap()
+}

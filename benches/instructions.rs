@@ -1,0 +1,123 @@
+//! Instructions per operation, for `benches/instructions.sh`, which runs each scenario under
+//! valgrind's callgrind and counts only what runs inside [`measure`]: unlike wall time on a
+//! shared machine, the count does not move between runs, so "flat from 1 to 20 keys" or "a
+//! cache hit is N times cheaper" can be read from one run.
+//!
+//! `instructions NAME N` runs scenario NAME N times; `instructions list` prints the names. Run
+//! by `cargo bench` (no arguments), it runs every scenario once, so a broken one fails there.
+
+mod common;
+
+use std::future::{Future, ready};
+use std::hint::black_box;
+
+use axum_logto::testing::{KeyAlgorithm, TestIssuer};
+use common::{parsed_key, request, router, signed_parts, state, token, twenty_keys};
+use tokio::runtime::Runtime;
+use tower::ServiceExt as _;
+
+/// Every scenario, in the order of the script's table.
+const SCENARIOS: &[&str] = &[
+    "es384 signature",
+    "es384 first validate",
+    "es384 cache hit",
+    "rs256 signature",
+    "rs256 first validate",
+    "rs256 cache hit",
+    "20 keys first validate",
+    "20 keys cache hit",
+    "50 scopes first validate",
+    "50 scopes cache hit",
+    "router no auth",
+    "router cache hit",
+    "router first validate",
+    "router fresh token",
+];
+
+/// What the script counts: `n` runs of `op` in one `block_on`.
+#[inline(never)]
+fn measure<F: Future>(rt: &Runtime, n: usize, mut op: impl FnMut() -> F) {
+    rt.block_on(async {
+        for _ in 0..n {
+            black_box(op().await);
+        }
+    });
+}
+
+fn run(name: &str, n: usize) {
+    let rt = common::runtime();
+    let (family, what) = match name.split_once(' ') {
+        Some(("20", rest)) => ("20 keys", rest.trim_start_matches("keys ")),
+        Some(("50", rest)) => ("50 scopes", rest.trim_start_matches("scopes ")),
+        Some(split) => split,
+        None => panic!("unknown scenario {name:?}"),
+    };
+    let issuer = match family {
+        "rs256" => rt.block_on(TestIssuer::start_with(KeyAlgorithm::Rs256)),
+        "20 keys" => twenty_keys(&rt),
+        _ => rt.block_on(TestIssuer::start()),
+    };
+    let scopes = if family == "50 scopes" { 50 } else { 1 };
+    let token = token(&issuer, scopes);
+    // The cost of an ECDSA verification depends on the signature's values: the scenarios
+    // that verify a signature take a new token on every run, so that N runs average N
+    // signatures.
+    let fresh: Vec<String> = (0..n).map(|_| common::token(&issuer, scopes)).collect();
+    let mut fresh = fresh.iter().map(String::as_str);
+    let mut next = move || fresh.next().expect("one token per run");
+    let cached = state(&rt, &issuer, true);
+    rt.block_on(cached.validate(&token)).expect("a valid token");
+    let uncached = state(&rt, &issuer, false);
+    match (family, what) {
+        ("router", "no auth") => {
+            let app = router(cached);
+            measure(&rt, n, || app.clone().oneshot(request("/open", &token)));
+        }
+        ("router", "cache hit") => {
+            let app = router(cached);
+            measure(&rt, n, || app.clone().oneshot(request("/docs", &token)));
+        }
+        ("router", "first validate" | "fresh token") => {
+            let state = if what == "fresh token" {
+                cached
+            } else {
+                uncached
+            };
+            let app = router(state);
+            measure(&rt, n, || app.clone().oneshot(request("/docs", next())));
+        }
+        (_, "signature") => {
+            let key = parsed_key(&issuer);
+            let signed: Vec<_> = (0..n).map(|_| signed_parts(next())).collect();
+            let mut signed = signed.iter();
+            measure(&rt, n, || {
+                let (input, signature) = signed.next().expect("one token per run");
+                ready(key.verify_sig(input.as_bytes(), signature))
+            });
+        }
+        (_, "first validate") => measure(&rt, n, || uncached.validate(next())),
+        (_, "cache hit") => measure(&rt, n, || cached.validate(&token)),
+        _ => panic!("unknown scenario {name:?}"),
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    match args.as_slice() {
+        [] => {
+            for name in SCENARIOS {
+                run(name, 1);
+            }
+            println!(
+                "every scenario ran; `bash benches/instructions.sh` counts their instructions"
+            );
+        }
+        [list] if list == "list" => SCENARIOS.iter().for_each(|name| println!("{name}")),
+        [name, n] => run(name, n.parse().expect("N, a number of runs")),
+        _ => panic!("usage: instructions [list | NAME N]"),
+    }
+}

@@ -1,5 +1,5 @@
 //! The verified-token cache: it skips the signature and nothing else, forgets tokens whose key
-//! is gone, never stores a failure, never lets another token use an entry, and stays within
+//! is gone, never stores a failure (of the signature or of the rules), never lets another token use an entry, and stays within
 //! its bound.
 
 #[macro_use]
@@ -49,12 +49,29 @@ async fn failures_are_never_stored() {
         .audience(API)
         .kid(&issuer.signing_kid())
         .sign();
+    // Signed by the tenant's key, but refused by the rules: not cached either.
+    let expired = issuer
+        .token()
+        .audience(API)
+        .issued_at(now() - 120)
+        .expires_at(now() - 60)
+        .sign();
+    let elsewhere = issuer.token().audience("https://other.example.com").sign();
+    let wrong_issuer = issuer
+        .token()
+        .audience(API)
+        .claim("iss", json!("https://evil.example.com/oidc"))
+        .sign();
     for _ in 0..3 {
         assert_refused!(state, forged, R::BadSignature);
         assert_refused!(state, foreign, R::BadSignature);
         assert_refused!(state, "not.a.token", R::Malformed);
+        assert_refused!(state, expired, R::Expired);
+        assert_refused!(state, elsewhere, R::WrongAudience);
+        assert_refused!(state, wrong_issuer, R::WrongIssuer);
     }
-    assert_eq!(stats(&state).entries, 0);
+    let s = stats(&state);
+    assert_eq!((s.entries, s.hits), (0, 0), "{s:?}");
 }
 
 #[tokio::test]

@@ -101,7 +101,9 @@ impl Validator {
             cache.miss(token, false);
         }
         let (info, key) = self.verify_signature(token).await?;
-        cache.insert(token, info.clone(), key);
+        if rules::worth_caching(&self.settings, &info) {
+            cache.insert(token, info.clone(), key);
+        }
         Ok(info)
     }
 

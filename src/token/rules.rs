@@ -29,7 +29,7 @@ pub(crate) fn check_claims(
     model: Model,
 ) -> Result<(), TokenError> {
     let info = info.data();
-    if !settings.issuers.contains(&info.issuer) {
+    if !accepted_issuer(settings, info) {
         // Neither value is a secret; the token's comes from the client, so it is redacted.
         tracing::debug!(
             iss = %Redacted(&info.issuer),
@@ -38,19 +38,8 @@ pub(crate) fn check_claims(
         );
         return Err(InvalidTokenReason::WrongIssuer.into());
     }
-    // A clock set before 1970 fails closed.
-    let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) else {
-        return Err(InvalidTokenReason::Expired.into());
-    };
-    check_time(settings.leeway, info, now.as_secs_f64())?;
-    let addressed = match model {
-        Model::Global | Model::OrganizationResource => info
-            .audience
-            .iter()
-            .any(|aud| settings.audiences.iter().any(|ours| ours == aud)),
-        Model::Organization => audience_organization_id(&info.audience).is_some(),
-    };
-    if !addressed {
+    check_time(settings.leeway, info)?;
+    if !addressed(settings, info, model) {
         tracing::debug!(
             aud = %RedactedList(info.audience.iter().map(String::as_str).collect()),
             accepted = ?settings.audiences,
@@ -59,12 +48,7 @@ pub(crate) fn check_claims(
         );
         return Err(InvalidTokenReason::WrongAudience.into());
     }
-    if let Some(allowed) = &settings.allowed_clients
-        && !info
-            .client_id
-            .as_ref()
-            .is_some_and(|id| allowed.contains(id))
-    {
+    if !allowed_client(settings, info) {
         tracing::debug!(
             client_id = ?info.client_id.as_deref().map(Redacted),
             "the token was issued to an application this API does not accept"
@@ -83,9 +67,60 @@ pub(crate) fn check_claims(
     Ok(())
 }
 
+/// Whether a token whose signature verified is worth keeping in the verified-token cache:
+/// it passes the rules of [`check_claims`] that do not depend on the route (issuer, time,
+/// allowed clients) and is addressed to this API in one of the models. A token refused by
+/// them is not cached, so that it is verified afresh (and refused) every time it comes back;
+/// the rules still run on every hit.
+pub(crate) fn worth_caching(settings: &ValidationSettings, info: &AuthInfo) -> bool {
+    let info = info.data();
+    accepted_issuer(settings, info)
+        && check_time(settings.leeway, info).is_ok()
+        && allowed_client(settings, info)
+        && (addressed(settings, info, Model::Global)
+            || addressed(settings, info, Model::Organization))
+}
+
+fn accepted_issuer(settings: &ValidationSettings, info: &AuthInfoData) -> bool {
+    settings.issuers.contains(&info.issuer)
+}
+
+/// Whether the token's audience is the one `model` asks for.
+fn addressed(settings: &ValidationSettings, info: &AuthInfoData, model: Model) -> bool {
+    match model {
+        Model::Global | Model::OrganizationResource => info
+            .audience
+            .iter()
+            .any(|aud| settings.audiences.iter().any(|ours| ours == aud)),
+        Model::Organization => audience_organization_id(&info.audience).is_some(),
+    }
+}
+
+/// Whether the token's application is accepted (always, unless `allowed_clients` is set).
+fn allowed_client(settings: &ValidationSettings, info: &AuthInfoData) -> bool {
+    settings.allowed_clients.as_ref().is_none_or(|allowed| {
+        info.client_id
+            .as_ref()
+            .is_some_and(|id| allowed.contains(id))
+    })
+}
+
+/// `exp`, `nbf` and `iat` against the clock, with the leeway.
+fn check_time(leeway: Duration, info: &AuthInfoData) -> Result<(), InvalidTokenReason> {
+    // A clock set before 1970 fails closed.
+    let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) else {
+        return Err(InvalidTokenReason::Expired);
+    };
+    check_time_at(leeway, info, now.as_secs_f64())
+}
+
 /// `exp`, `nbf` and `iat` against `now` (seconds since the epoch), with the leeway, exact to
 /// the fraction of a second (RFC 7519 §4.1.4: not accepted on or after `exp`).
-fn check_time(leeway: Duration, info: &AuthInfoData, now: f64) -> Result<(), InvalidTokenReason> {
+fn check_time_at(
+    leeway: Duration,
+    info: &AuthInfoData,
+    now: f64,
+) -> Result<(), InvalidTokenReason> {
     let leeway = leeway.as_secs_f64();
     if now >= info.expires_at.0 + leeway {
         return Err(InvalidTokenReason::Expired);
@@ -157,35 +192,38 @@ mod tests {
         let now = 1000.0;
         // Half a second either side of `now`: rounding down would have accepted these.
         assert_eq!(
-            check_time(none, &info(2000.0, Some(1000.5), None), now),
+            check_time_at(none, &info(2000.0, Some(1000.5), None), now),
             Err(InvalidTokenReason::NotYetValid)
         );
         assert_eq!(
-            check_time(none, &info(2000.0, None, Some(1000.5)), now),
+            check_time_at(none, &info(2000.0, None, Some(1000.5)), now),
             Err(InvalidTokenReason::IssuedInFuture)
         );
         assert_eq!(
-            check_time(none, &info(1000.0, None, None), now),
+            check_time_at(none, &info(1000.0, None, None), now),
             Err(InvalidTokenReason::Expired)
         );
         assert_eq!(
-            check_time(none, &info(1000.5, Some(1000.0), Some(1000.0)), now),
+            check_time_at(none, &info(1000.5, Some(1000.0), Some(1000.0)), now),
             Ok(())
         );
         // The leeway, exactly.
         let leeway = Duration::from_millis(500);
         assert_eq!(
-            check_time(leeway, &info(2000.0, Some(1000.5), Some(1000.5)), now),
+            check_time_at(leeway, &info(2000.0, Some(1000.5), Some(1000.5)), now),
             Ok(())
         );
         assert_eq!(
-            check_time(leeway, &info(2000.0, Some(1000.501), None), now),
+            check_time_at(leeway, &info(2000.0, Some(1000.501), None), now),
             Err(InvalidTokenReason::NotYetValid)
         );
         assert_eq!(
-            check_time(leeway, &info(999.5, None, None), now),
+            check_time_at(leeway, &info(999.5, None, None), now),
             Err(InvalidTokenReason::Expired)
         );
-        assert_eq!(check_time(leeway, &info(999.501, None, None), now), Ok(()));
+        assert_eq!(
+            check_time_at(leeway, &info(999.501, None, None), now),
+            Ok(())
+        );
     }
 }

@@ -230,6 +230,32 @@ async fn stale_keys_serve_until_the_maximum_age_then_503_until_a_fetch_succeeds(
     assert!(issuer.jwks_requests() > before);
 }
 
+#[tokio::test]
+async fn a_maximum_age_shorter_than_the_refresh_interval_works_alone() {
+    let issuer = TestIssuer::start().await;
+    // The refresh interval keeps its default (10 minutes).
+    let state = issuer
+        .state_builder(API)
+        .max_key_set_age(Duration::from_millis(600))
+        .build()
+        .unwrap();
+    let token = issuer.token().audience(API).sign();
+    state.preload().await.unwrap();
+    // A reachable issuer: the timer refreshes every half of the age, so the set never ages out.
+    let until = Instant::now() + Duration::from_millis(1500);
+    while Instant::now() < until {
+        assert!(state.validate(&token).await.is_ok());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(issuer.jwks_requests() >= 3, "{}", issuer.jwks_requests());
+    // An unreachable one: 503 once the last good set is older than the maximum age.
+    issuer.fail_next(usize::MAX);
+    eventually(Duration::from_secs(10), "stale keys give 503", async || {
+        state.validate(&token).await.err() == Some(AuthError::KeysUnavailable)
+    })
+    .await;
+}
+
 // ---- 4 and 5. organization ids -------------------------------------------------------------
 
 #[tokio::test]

@@ -246,7 +246,9 @@ impl KeyStore {
             return;
         }
         let weak: Weak<Inner> = Arc::downgrade(&self.inner);
-        let interval = self.inner.cfg.refresh_interval;
+        // A maximum age shorter than twice the refresh interval would let the set age out
+        // between two refreshes of a reachable issuer.
+        let interval = (self.inner.cfg.refresh_interval).min(self.inner.cfg.max_key_set_age / 2);
         handle.spawn(async move {
             let _running = RefresherRunning(weak.clone());
             loop {

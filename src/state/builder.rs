@@ -299,8 +299,10 @@ impl LogtoStateBuilder {
     /// better than none during a short outage, but not forever: a key the issuer removed (say
     /// after a leak) must stop working. Past this age, requests get 503
     /// [`KeysUnavailable`](crate::AuthError::KeysUnavailable) while fetching goes on, spaced by
-    /// the [retry interval](Self::retry_interval). Must be longer than the
-    /// [refresh interval](Self::refresh_interval). Default: 24 hours.
+    /// the [retry interval](Self::retry_interval). When it is shorter than twice the
+    /// [refresh interval](Self::refresh_interval), the timer refreshes every half of it instead,
+    /// so that a reachable issuer never lets the set age out. Must not be zero. Default:
+    /// 24 hours.
     pub fn max_key_set_age(mut self, age: Duration) -> Self {
         self.max_key_set_age = age;
         self
@@ -524,12 +526,6 @@ impl LogtoStateBuilder {
         if self.leeway > MAX_LEEWAY {
             return Err(ConfigError::LeewayTooLarge {
                 leeway: self.leeway,
-            });
-        }
-        if self.max_key_set_age <= self.refresh_interval {
-            return Err(ConfigError::KeySetAgeTooShort {
-                max_key_set_age: self.max_key_set_age,
-                refresh_interval: self.refresh_interval,
             });
         }
 
@@ -780,17 +776,12 @@ mod tests {
                 ConfigError::LeewayTooLarge { leeway }
             );
         }
-        assert_eq!(
-            builder("https://t.logto.app")
-                .refresh_interval(Duration::from_secs(60))
-                .max_key_set_age(Duration::from_secs(60))
-                .build()
-                .unwrap_err(),
-            ConfigError::KeySetAgeTooShort {
-                max_key_set_age: Duration::from_secs(60),
-                refresh_interval: Duration::from_secs(60),
-            }
-        );
+        // An age shorter than the refresh interval is allowed: the timer then refreshes
+        // every half of it.
+        builder("https://t.logto.app")
+            .max_key_set_age(Duration::from_secs(1))
+            .build()
+            .unwrap();
         assert_eq!(
             builder("https://t.logto.app")
                 .max_key_set_age(Duration::ZERO)

@@ -57,14 +57,6 @@ pub enum ConfigError {
         /// The value refused.
         leeway: Duration,
     },
-    /// The maximum key set age is not longer than the refresh interval, so every key set
-    /// would be too old before the next refresh.
-    KeySetAgeTooShort {
-        /// The maximum key set age.
-        max_key_set_age: Duration,
-        /// The refresh interval.
-        refresh_interval: Duration,
-    },
     /// Protected-resource metadata is configured, but there is no audience to take its
     /// `resource` from: set [`ResourceMetadata::resource`](crate::ResourceMetadata::resource).
     MissingResource,
@@ -106,14 +98,6 @@ impl fmt::Display for ConfigError {
                 f,
                 "the leeway {leeway:?} is longer than the 5 minutes allowed: it tolerates clock \
                  skew, not expired tokens"
-            ),
-            Self::KeySetAgeTooShort {
-                max_key_set_age,
-                refresh_interval,
-            } => write!(
-                f,
-                "the max_key_set_age {max_key_set_age:?} must be longer than the \
-                 refresh_interval {refresh_interval:?}"
             ),
             Self::MissingResource => f.write_str(
                 "the protected-resource metadata needs a resource: configure an audience, or \

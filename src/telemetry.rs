@@ -9,9 +9,10 @@
 /// What started a key fetch: the `cause` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FetchCause {
-    /// No key set loaded yet (the first request, or after the keys went stale).
+    /// No usable key set loaded yet (a first request or `LogtoState::preload`, or after the
+    /// keys went stale).
     FirstLoad,
-    /// `LogtoState::preload`.
+    /// `LogtoState::preload` while a usable key set is loaded.
     Preload,
     /// The background refresh.
     Timer,

@@ -78,7 +78,18 @@ async fn what_is_logged() {
             .status,
         StatusCode::OK
     );
-    lines.take();
+    // Each fetch runs in a `key_fetch` span with its document, URL, cause and outcome.
+    let logged = lines.take();
+    let jwks = format!(
+        "key_fetch{{document=\"jwks\" url={}/jwks cause=\"first_load\" outcome=\"ok\"}}",
+        issuer.issuer()
+    );
+    assert!(
+        logged
+            .iter()
+            .any(|l| l.contains(&jwks) && l.contains("key fetch done")),
+        "{logged:#?}"
+    );
 
     // An undecodable path is the client's fault: debug, never error.
     let a = call(&app, "/orgs/%FF/members", &[("authorization", &org)]).await;
@@ -181,6 +192,7 @@ async fn what_is_logged() {
         "{}",
         warns[0]
     );
+    assert!(warns[0].contains("cause=\"first_load\""), "{}", warns[0]);
     assert!(error.to_string().contains(&discovery), "{error}");
     assert!(std::error::Error::source(&error).is_some());
 }

@@ -139,7 +139,13 @@ impl KeyStore {
         if self.inner.attempts.load(Ordering::Acquire) != seen && self.usable().is_some() {
             return Ok(());
         }
-        Inner::fetch_in_task(&self.inner, guard, FetchCause::Preload).await
+        // Before any key set is loaded, a preload is the first load, and counted as one.
+        let cause = if self.usable().is_some() {
+            FetchCause::Preload
+        } else {
+            FetchCause::FirstLoad
+        };
+        Inner::fetch_in_task(&self.inner, guard, cause).await
     }
 
     /// The current key set, unless none was loaded or it is older than `max_key_set_age`.
@@ -249,6 +255,8 @@ impl KeyStore {
         // A maximum age shorter than twice the refresh interval would let the set age out
         // between two refreshes of a reachable issuer.
         let interval = (self.inner.cfg.refresh_interval).min(self.inner.cfg.max_key_set_age / 2);
+        #[cfg(feature = "metrics")]
+        handle.spawn(report_age(weak.clone()));
         handle.spawn(async move {
             let _running = RefresherRunning(weak.clone());
             loop {
@@ -259,6 +267,21 @@ impl KeyStore {
                 let _ = inner.fetch_and_record(FetchCause::Timer).await;
             }
         });
+    }
+}
+
+/// With the `metrics` feature: sets the key set's age gauge every second, so that it grows
+/// between fetches (a fetch resets it). Ends with the last `LogtoState` clone.
+#[cfg(feature = "metrics")]
+async fn report_age(weak: Weak<Inner>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tick.tick().await;
+        let Some(inner) = weak.upgrade() else { break };
+        if let Some(snapshot) = inner.keys.load_full() {
+            telemetry::key_set(snapshot.set.len(), snapshot.fetched_at.elapsed());
+        }
     }
 }
 
@@ -314,13 +337,19 @@ impl Inner {
             Err(error) => {
                 match self.keys.load().as_ref() {
                     Some(old) if old.fetched_at.elapsed() <= self.cfg.max_key_set_age => {
-                        tracing::warn!("{error}; keeping the previous key set");
+                        tracing::warn!(
+                            cause = cause.name(),
+                            "{error}; keeping the previous key set"
+                        );
                     }
                     Some(_) => tracing::warn!(
+                        cause = cause.name(),
                         "{error}; the previous key set is older than the maximum key set age \
                          and no longer used"
                     ),
-                    None => tracing::warn!("{error}; no key set is loaded yet"),
+                    None => {
+                        tracing::warn!(cause = cause.name(), "{error}; no key set is loaded yet")
+                    }
                 }
                 if let Some(old) = self.keys.load().as_ref() {
                     telemetry::key_set(old.set.len(), old.fetched_at.elapsed());
@@ -381,18 +410,22 @@ impl Inner {
             outcome = tracing::field::Empty,
         );
         let started = Instant::now();
-        let result = get(
-            &cfg.client,
-            document,
-            url,
-            cfg.timeout,
-            cfg.max_response_size,
-        )
+        let result = async {
+            let body = get(
+                &cfg.client,
+                document,
+                url,
+                cfg.timeout,
+                cfg.max_response_size,
+            )
+            .await?;
+            parse(&body).map_err(|error| error.at(document, url))
+        }
         .instrument(span.clone())
-        .await
-        .and_then(|body| parse(&body).map_err(|error| error.at(document, url)));
+        .await;
         let outcome = result.as_ref().map_or_else(|e| e.kind().name(), |_| "ok");
         span.record("outcome", outcome);
+        span.in_scope(|| tracing::debug!(elapsed = ?started.elapsed(), "key fetch done"));
         telemetry::fetch(document.name(), cause, outcome, started.elapsed());
         result
     }

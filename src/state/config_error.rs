@@ -11,7 +11,8 @@ pub enum ConfigError {
     /// A URL (`what` says which option) could not be parsed, is not absolute, uses a scheme
     /// other than `http`/`https`, or carries a query or fragment.
     InvalidUrl {
-        /// The option: `"endpoint"`, `"issuer"`, `"additional_issuer"` or `"jwks_uri"`.
+        /// The option: `"endpoint"`, `"issuer"`, `"additional_issuer"`, `"jwks_uri"`,
+        /// `"resource_metadata public_url"` or `"resource_metadata resource"`.
         what: &'static str,
         /// The value refused.
         value: String,
@@ -19,7 +20,8 @@ pub enum ConfigError {
     /// A URL uses plain `http` to a host that is not loopback (`localhost`, `127.0.0.0/8`,
     /// `::1`). Keys fetched over plain HTTP could be replaced by anyone on the path.
     InsecureUrl {
-        /// The option: `"endpoint"`, `"issuer"`, `"additional_issuer"` or `"jwks_uri"`.
+        /// The option: `"endpoint"`, `"issuer"`, `"additional_issuer"`, `"jwks_uri"`,
+        /// `"resource_metadata public_url"` or `"resource_metadata resource"`.
         what: &'static str,
         /// The value refused.
         value: String,

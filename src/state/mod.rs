@@ -150,7 +150,8 @@ impl LogtoState {
     }
 
     /// Validates an organization token (`aud` = `urn:logto:organization:<id>`) for the
-    /// organization `organization_id`.
+    /// organization `organization_id`. An empty `organization_id` matches no token. Needs a
+    /// Tokio runtime, as [`validate`](Self::validate) does.
     ///
     /// # Errors
     ///

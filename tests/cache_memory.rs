@@ -1,7 +1,8 @@
 //! What a verified-token cache entry really costs, measured with a counting allocator, against
-//! the weight the cache counts for it (a fixed 512 bytes, plus the token, its parsed claims and the strings copied from them). The weight must
-//! not be smaller than the cost, or the cache's bound would not bound memory. One test in its
-//! own binary: the allocator counts the whole process.
+//! the weight the cache counts for it (a fixed 512 bytes, plus the token, its parsed claims
+//! and the strings copied from them). The weight must not be smaller than the cost, or the
+//! cache's bound would not bound memory. One test in its own binary: the allocator counts the
+//! whole process.
 
 mod common;
 

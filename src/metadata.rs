@@ -28,7 +28,7 @@ pub(crate) const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 /// The document is served (by [`LogtoState::resource_metadata_router`](crate::LogtoState::resource_metadata_router))
 /// at `/.well-known/oauth-protected-resource`, and at the path-inserted form when the resource
 /// has a path (resource `https://mcp.example.com/mcp` →
-/// `/.well-known/oauth-protected-resource/mcp`). Its absolute URL, named in every 401
+/// `/.well-known/oauth-protected-resource/mcp`). Its absolute URL, named in every 401 and 403
 /// challenge as `resource_metadata="…"`, starts with the public URL given here: never with the
 /// request's `Host` header, which a client controls.
 ///

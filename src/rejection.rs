@@ -195,9 +195,11 @@ impl AuthRejection {
         if with_scope && !scope.is_empty() && self.error.status() != StatusCode::BAD_REQUEST {
             challenge.push_str(&format!(", scope=\"{scope}\""));
         }
-        // RFC 9728 §5.1: where a client finds which authorization server to ask.
+        // RFC 9728 §5.1: where a client finds which authorization server to ask; in 403s
+        // too, where an MCP client steps up to more scopes (MCP authorization, "Scope
+        // Challenge Handling"). A 400 is a malformed request, not a matter of authorization.
         if let Some(url) = &self.context.resource_metadata
-            && self.error.status() == StatusCode::UNAUTHORIZED
+            && self.error.status() != StatusCode::BAD_REQUEST
         {
             challenge.push_str(&format!(", resource_metadata=\"{url}\""));
         }

@@ -127,7 +127,8 @@ async fn every_401_names_the_document_and_its_url_answers() {
         let challenge = a.challenge.unwrap();
         assert!(challenge.ends_with(&metadata), "{path}: {challenge}");
     }
-    // A 401 of a scope-requiring route names the scopes too; 403s do not name the document.
+    // A 401 of a scope-requiring route names the scopes too; a 403 names both, so that an
+    // MCP client can step up.
     let a = fetch(&base, Method::GET, "/notes", None).await;
     assert_eq!(
         a.challenge.as_deref(),
@@ -135,7 +136,13 @@ async fn every_401_names_the_document_and_its_url_answers() {
     );
     let a = fetch(&base, Method::GET, "/mcp", Some(&reader)).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
-    assert!(!a.challenge.unwrap().contains("resource_metadata"));
+    let challenge = a.challenge.unwrap();
+    assert!(
+        challenge.starts_with(&format!(
+            r#"Bearer realm="{API}", error="insufficient_scope""#
+        )) && challenge.ends_with(&format!(r#", scope="write:notes", {metadata}"#)),
+        "{challenge}"
+    );
     // The URL named answers the document.
     let document: serde_json::Value = reqwest::get(&url).await.unwrap().json().await.unwrap();
     assert_eq!(document["resource"], API);

@@ -383,7 +383,7 @@ impl LogtoStateBuilder {
 
     /// Publishes OAuth 2.0 Protected Resource Metadata (RFC 9728), which MCP clients read to
     /// find the authorization server: serve it with
-    /// [`LogtoState::resource_metadata_router`], and every 401 challenge names it in
+    /// [`LogtoState::resource_metadata_router`], and every 401 and 403 challenge names it in
     /// `resource_metadata="…"`. See [`ResourceMetadata`] for its members. Default: none.
     pub fn resource_metadata(mut self, metadata: ResourceMetadata) -> Self {
         self.metadata = Some(metadata);

@@ -28,7 +28,8 @@ pub(crate) const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 /// The document is served (by [`LogtoState::resource_metadata_router`](crate::LogtoState::resource_metadata_router))
 /// at `/.well-known/oauth-protected-resource`, and at the path-inserted form when the resource
 /// has a path (resource `https://mcp.example.com/mcp` →
-/// `/.well-known/oauth-protected-resource/mcp`). Its absolute URL, named in every 401 and 403
+/// `/.well-known/oauth-protected-resource/mcp`; a trailing slash is kept, `…/mcp/` →
+/// `…/oauth-protected-resource/mcp/`, and the form without it answers too). Its absolute URL, named in every 401 and 403
 /// challenge as `resource_metadata="…"`, starts with the public URL given here: never with the
 /// request's `Host` header, which a client controls.
 ///
@@ -139,15 +140,21 @@ pub(crate) struct Published {
 impl Published {
     /// Publishes `document` under `public_url` (already checked to be https or loopback).
     pub(crate) fn new(document: Document, public_url: &Url) -> Self {
-        // RFC 9728 §3.1: the well-known path goes between the host and the resource's path.
+        // RFC 9728 §3.1: the well-known path goes between the host and the resource's path,
+        // which keeps a trailing slash (`https://x/mcp/` → `…/oauth-protected-resource/mcp/`);
+        // only the lone `/` of a resource without a path is dropped. Some clients strip the
+        // trailing slash anyway: that form is served too, but the RFC's is the one named.
         let resource_path = Url::parse(&document.resource)
             .ok()
-            .map(|resource| resource.path().trim_end_matches('/').to_owned())
+            .map(|resource| resource.path().to_owned())
+            .filter(|path| !path.trim_end_matches('/').is_empty())
             .unwrap_or_default();
         let inserted = format!("{WELL_KNOWN}{resource_path}");
         let mut paths = vec![WELL_KNOWN.to_owned()];
-        if inserted != WELL_KNOWN {
-            paths.push(inserted.clone());
+        for path in [inserted.as_str(), inserted.trim_end_matches('/')] {
+            if !paths.iter().any(|known| known == path) {
+                paths.push(path.to_owned());
+            }
         }
         let origin = public_url.origin().ascii_serialization();
         // Serialising a struct of strings cannot fail.

@@ -103,6 +103,28 @@ async fn the_document_and_its_paths() {
             .status,
         StatusCode::NOT_FOUND
     );
+    // A resource path with a trailing slash keeps it in the URL named (RFC 9728 §3.1); the
+    // form without it, which some clients build, answers too.
+    let slash = issuer
+        .state_builder("https://mcp.example.com/mcp/")
+        .resource_metadata(ResourceMetadata::new("https://mcp.example.com"))
+        .build()
+        .unwrap();
+    assert_eq!(
+        slash.resource_metadata_url(),
+        Some("https://mcp.example.com/.well-known/oauth-protected-resource/mcp/")
+    );
+    let app: Router = slash.resource_metadata_router();
+    for path in ["", "/mcp/", "/mcp"] {
+        let a = call(
+            &app,
+            &format!("/.well-known/oauth-protected-resource{path}"),
+            &[],
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK, "{path}");
+        assert_eq!(a.json()["resource"], "https://mcp.example.com/mcp/");
+    }
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ mod app;
 use std::time::Duration;
 
 use axum_logto::{LogtoState, ResourceMetadata};
+use common::MCP_AUDIENCE;
 use common::provider::{Provider, node_available};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, WWW_AUTHENTICATE};
@@ -103,7 +104,7 @@ async fn client_credentials(token_endpoint: &str, scope: &str) -> String {
         .basic_auth("test-client", Some("test-secret"))
         .form(&[
             ("grant_type", "client_credentials"),
-            ("resource", app::MCP_AUDIENCE),
+            ("resource", MCP_AUDIENCE),
             ("scope", scope),
         ])
         .send()
@@ -125,7 +126,7 @@ async fn an_mcp_client_finds_the_issuer_gets_a_token_and_calls_the_tools() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let logto = LogtoState::builder(&provider.base)
-        .audience(app::MCP_AUDIENCE)
+        .audience(MCP_AUDIENCE)
         .resource_metadata(ResourceMetadata::new(&base).scopes_supported(app::MCP_SCOPES))
         .build()
         .unwrap();
@@ -163,7 +164,7 @@ async fn an_mcp_client_finds_the_issuer_gets_a_token_and_calls_the_tools() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
     let metadata: Value = response.json().await.unwrap();
-    assert_eq!(metadata["resource"], app::MCP_AUDIENCE);
+    assert_eq!(metadata["resource"], MCP_AUDIENCE);
     assert_eq!(
         metadata["scopes_supported"],
         json!(["read:notes", "write:notes"])
@@ -269,7 +270,7 @@ async fn a_token_for_another_resource_is_refused_with_the_metadata() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let logto = LogtoState::builder(&provider.base)
-        .audience(app::MCP_AUDIENCE)
+        .audience(MCP_AUDIENCE)
         .resource_metadata(ResourceMetadata::new(&base))
         .build()
         .unwrap();

@@ -1,4 +1,4 @@
-//! The MCP server example (`examples/mcp_server`): its router through a real listener with the
+//! The MCP server example (`examples/mcp_server.rs`): its router through a real listener with the
 //! test issuer (the layer, the metadata, rmcp's `Host` check), and the binary itself, whose
 //! printed tokens and `curl` lines are run as printed. The walk from the 401 to a token of a
 //! real provider is in `tests/e2e_mcp.rs`.
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use axum_logto::ResourceMetadata;
 use axum_logto::testing::TestIssuer;
-use common::{KillOnDrop, example_binary, serve};
+use common::{KillOnDrop, MCP_AUDIENCE, example_binary, serve};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HOST, WWW_AUTHENTICATE};
 use serde_json::{Value, json};
@@ -65,7 +65,7 @@ async fn tool_answer(response: reqwest::Response) -> (bool, String) {
 async fn the_router() {
     let issuer = TestIssuer::start().await;
     let logto = issuer
-        .state_builder(app::MCP_AUDIENCE)
+        .state_builder(MCP_AUDIENCE)
         .resource_metadata(
             ResourceMetadata::new("https://mcp.example.com").scopes_supported(app::MCP_SCOPES),
         )
@@ -76,7 +76,7 @@ async fn the_router() {
         issuer
             .token()
             .sub("u1")
-            .audience(app::MCP_AUDIENCE)
+            .audience(MCP_AUDIENCE)
             .scopes(scopes.iter().copied())
             .sign()
     };
@@ -104,7 +104,7 @@ async fn the_router() {
         .json()
         .await
         .unwrap();
-    assert_eq!(metadata["resource"], app::MCP_AUDIENCE);
+    assert_eq!(metadata["resource"], MCP_AUDIENCE);
     assert_eq!(metadata["authorization_servers"], json!([issuer.issuer()]));
     assert_eq!(
         reqwest::get(format!("{base}/other"))
@@ -189,6 +189,7 @@ fn the_binary_prints_tokens_and_curl_lines_that_work_as_printed() {
     let mut expected: Option<String> = None;
     let mut inspector = false;
     let mut listening = None;
+    let mut published = None;
     for line in BufReader::new(stdout).lines() {
         let line = line.unwrap();
         assert!(
@@ -199,7 +200,11 @@ fn the_binary_prints_tokens_and_curl_lines_that_work_as_printed() {
             listening = Some(addr.to_owned());
             break;
         }
-        if line.starts_with("READ_TOKEN=") || line.starts_with("WRITE_TOKEN=") {
+        if let Some(rest) = line.strip_prefix("# resource ") {
+            published = rest
+                .split_once(", metadata at ")
+                .map(|(resource, url)| (resource.to_owned(), url.to_owned()));
+        } else if line.starts_with("READ_TOKEN=") || line.starts_with("WRITE_TOKEN=") {
             tokens.push(line);
         } else if line.starts_with("# npx @modelcontextprotocol/inspector --cli ") {
             inspector = true;
@@ -216,6 +221,20 @@ fn the_binary_prints_tokens_and_curl_lines_that_work_as_printed() {
     assert!(inspector, "an MCP Inspector line");
     assert!(cases.len() >= 6, "{} curl lines", cases.len());
     assert!(cases.iter().any(|(e, _)| e.ends_with("isError")));
+    // The resource is the server's own URL, so that an MCP client's check (the resource is
+    // the server's URL or a prefix of it) passes; its metadata says so too.
+    let (resource, metadata_url) = published.expect("a `# resource …, metadata at …` line");
+    assert_eq!(resource, format!("{base}/"));
+    assert_eq!(
+        metadata_url,
+        format!("{base}/.well-known/oauth-protected-resource")
+    );
+    let metadata = Command::new("curl")
+        .args(["-s", "--max-time", "10", &metadata_url])
+        .output()
+        .expect("run curl (is curl installed?)");
+    let metadata: Value = serde_json::from_slice(&metadata.stdout).unwrap();
+    assert_eq!(metadata["resource"], resource.as_str());
 
     let assignments = tokens.join("; ");
     for (expected, line) in &cases {

@@ -1,4 +1,4 @@
-//! The MCP server's router, shared by `examples/mcp_server/main.rs` and the tests that drive
+//! The MCP server's router, shared by `examples/mcp_server.rs` and the tests that drive
 //! it: rmcp's streamable HTTP transport at `/mcp` behind `LogtoLayer`, and the protected-resource
 //! metadata (RFC 9728) outside the layer, where a client without a token finds it.
 
@@ -24,10 +24,6 @@ scopes! {
     /// Add notes (`add_note`).
     pub(crate) WriteNotes = "write:notes";
 }
-
-/// The API resource indicator the server protects by default. Logto's MCP guide registers the
-/// server's URL with a trailing slash; the token's `aud` must match it byte for byte.
-pub(crate) const MCP_AUDIENCE: &str = "https://mcp.example.com/";
 
 /// Where the MCP endpoint is mounted.
 pub(crate) const MCP_PATH: &str = "/mcp";

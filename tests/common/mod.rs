@@ -18,6 +18,11 @@ pub(crate) mod provider;
 
 pub(crate) const API: &str = "https://api.example.com";
 
+/// The API resource indicator of the MCP server tests (as `tests/provider/server.mjs`
+/// registers it). Logto's MCP guide registers the server's URL with a trailing slash; the
+/// token's `aud` must match it byte for byte.
+pub(crate) const MCP_AUDIENCE: &str = "https://mcp.example.com/";
+
 /// Asserts that `$state.validate(&$token)` refuses the token with
 /// `AuthError::InvalidToken($reason)`; extra arguments are the failure message.
 #[allow(unused_macros)]

@@ -22,6 +22,8 @@
 //! audience) is the server's URL or a prefix of it, so register the resource in Logto as the
 //! public URL (`https://mcp.example.com/` for `https://mcp.example.com/mcp`).
 
+// The router lives beside this file, shared with the tests that drive it.
+#[path = "mcp_server/app.rs"]
 mod app;
 
 use std::error::Error;
@@ -43,18 +45,6 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let var = |name| std::env::var(name).ok().filter(|s: &String| !s.is_empty());
     let bind = var("BIND").unwrap_or_else(|| "127.0.0.1:3001".to_owned());
 
-    // The embedded issuer lives as long as `main`.
-    let mut embedded = None;
-    let builder = match (var("LOGTO_ENDPOINT"), var("LOGTO_AUDIENCE")) {
-        (Some(endpoint), Some(audience)) => LogtoState::builder(endpoint).audience(audience),
-        (None, None) => {
-            let issuer = TestIssuer::start().await;
-            let builder = issuer.state_builder(app::MCP_AUDIENCE);
-            embedded = Some(issuer);
-            builder
-        }
-        _ => return Err("set both LOGTO_ENDPOINT and LOGTO_AUDIENCE, or neither".into()),
-    };
     // Bound first: the protected-resource metadata names the address clients reach.
     let listener = TcpListener::bind(&bind).await?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -64,6 +54,21 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .host_str()
         .map(str::to_owned);
 
+    // The embedded issuer lives as long as `main`.
+    let mut embedded = None;
+    let builder = match (var("LOGTO_ENDPOINT"), var("LOGTO_AUDIENCE")) {
+        (Some(endpoint), Some(audience)) => LogtoState::builder(endpoint).audience(audience),
+        (None, None) => {
+            // The resource is the server's own URL, which MCP clients check the metadata's
+            // `resource` against.
+            let audience = format!("{}/", public_url.trim_end_matches('/'));
+            let issuer = TestIssuer::start().await;
+            let builder = issuer.state_builder(&audience);
+            embedded = Some(issuer);
+            builder
+        }
+        _ => return Err("set both LOGTO_ENDPOINT and LOGTO_AUDIENCE, or neither".into()),
+    };
     let logto = builder
         .resource_metadata(
             ResourceMetadata::new(&public_url)
@@ -95,11 +100,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
 /// the tokens, each after a comment that says the expected status (and `isError` for a tool
 /// that refuses).
 fn print_how_to_connect(issuer: &TestIssuer, logto: &LogtoState, base: &str) {
+    let audience = logto.audiences().first().map_or("", String::as_str);
     let token = |scopes: &[&str]| {
         issuer
             .token()
             .sub("mcp-user")
-            .audience(app::MCP_AUDIENCE)
+            .audience(audience)
             .scopes(scopes.iter().copied())
             .sign()
     };
@@ -109,8 +115,7 @@ fn print_how_to_connect(issuer: &TestIssuer, logto: &LogtoState, base: &str) {
         issuer.issuer()
     );
     println!(
-        "# resource {}, metadata at {}",
-        app::MCP_AUDIENCE,
+        "# resource {audience}, metadata at {}",
         logto.resource_metadata_url().unwrap_or_default()
     );
     println!("# two tokens (valid for one hour): read:notes, and read:notes write:notes");

@@ -235,21 +235,44 @@ async fn the_route_table() {
 
 #[test]
 fn the_demo_prints_curl_lines_that_work_as_printed() {
-    let mut child = Command::new(demo_binary())
+    // Without and with a custom domain: its case is a 401, then a 200.
+    for (additional, custom_domain_status) in
+        [(None, 401), (Some("https://auth.example.com/oidc"), 200)]
+    {
+        let cases = curl_lines_work_as_printed(additional);
+        assert!(
+            cases
+                .iter()
+                .any(|(status, what)| what.contains("custom domain")
+                    && *status == custom_domain_status),
+            "{cases:?}"
+        );
+    }
+}
+
+/// Starts the demo (with `LOGTO_ADDITIONAL_ISSUERS` = `additional`), runs each printed curl
+/// line and checks its status; returns each case's status and comment.
+fn curl_lines_work_as_printed(additional: Option<&str>) -> Vec<(u16, String)> {
+    let mut command = Command::new(demo_binary());
+    command
         .env("BIND", "127.0.0.1:0")
         .env_remove("LOGTO_ENDPOINT")
         .env_remove("LOGTO_AUDIENCE")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the demo");
+        .stderr(Stdio::null());
+    match additional {
+        Some(issuers) => command.env("LOGTO_ADDITIONAL_ISSUERS", issuers),
+        None => command.env_remove("LOGTO_ADDITIONAL_ISSUERS"),
+    };
+    let mut child = command.spawn().expect("start the demo");
     let stdout = child.stdout.take().unwrap();
     let _guard = KillOnDrop(child);
 
     let started = Instant::now();
     let mut cases: Vec<(u16, String)> = Vec::new();
-    let mut expected: Option<u16> = None;
+    let mut lines: Vec<(u16, String)> = Vec::new();
+    let mut expected: Option<(u16, String)> = None;
     let mut listening = None;
     for line in BufReader::new(stdout).lines() {
         let line = line.unwrap();
@@ -262,12 +285,14 @@ fn the_demo_prints_curl_lines_that_work_as_printed() {
             break;
         }
         if line.starts_with("# ") {
-            expected = line.rsplit_once("-> ").and_then(|(_, s)| s.parse().ok());
+            expected = line
+                .rsplit_once("-> ")
+                .and_then(|(_, s)| s.parse().ok())
+                .map(|status| (status, line.clone()));
         } else if line.starts_with("curl ") {
-            cases.push((
-                expected.take().expect("a curl line follows its comment"),
-                line,
-            ));
+            let (status, what) = expected.take().expect("a curl line follows its comment");
+            cases.push((status, what));
+            lines.push((status, line));
         }
     }
     let base = listening.expect("the demo prints `listening on http://<addr>`");
@@ -276,15 +301,21 @@ fn the_demo_prints_curl_lines_that_work_as_printed() {
     for code in [200, 401, 403] {
         assert!(cases.iter().any(|(c, _)| *c == code), "a case for {code}");
     }
-    for (status, line) in &cases {
-        let output = Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "{line} -s -o /dev/null --max-time 10 -w '%{{http_code}}'"
-            ))
-            .output()
-            .expect("run curl (is curl installed?)");
-        let got = String::from_utf8_lossy(&output.stdout);
-        assert_eq!(got, status.to_string(), "{line}");
+    for (status, line) in &lines {
+        run_curl(*status, line);
     }
+    cases
+}
+
+/// Runs a printed curl line and checks the status it gets.
+fn run_curl(status: u16, line: &str) {
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{line} -s -o /dev/null --max-time 10 -w '%{{http_code}}'"
+        ))
+        .output()
+        .expect("run curl (is curl installed?)");
+    let got = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(got, status.to_string(), "{line}");
 }

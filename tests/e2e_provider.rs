@@ -17,7 +17,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use axum_logto::testing::TestIssuer;
-use axum_logto::{AuthInfo, LogtoState};
+use axum_logto::{Auth, AuthInfo, LogtoState};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::provider::{Provider, node_available};
@@ -553,6 +553,31 @@ async fn custom_claims_from_the_providers_custom_jwt() {
         (a.status, a.json()["application"].clone()),
         (StatusCode::OK, json!("test-client-post"))
     );
+
+    // The same claim, typed, in a handler of one's own: `Auth<C>`.
+    #[derive(serde::Deserialize)]
+    struct Roles {
+        #[serde(default)]
+        roles: Vec<String>,
+    }
+    let own = serve(
+        axum::Router::new()
+            .route(
+                "/roles",
+                axum::routing::get(|auth: Auth<Roles>| async move {
+                    axum::Json(auth.custom().roles.clone())
+                }),
+            )
+            .with_state(state_for(&provider)),
+    )
+    .await;
+    for (token, roles) in [
+        (&admin, json!(["admin", "editor"])),
+        (&viewer, json!(["viewer"])),
+    ] {
+        let a = fetch(&own, Method::GET, "/roles", Some(token)).await;
+        assert_eq!((a.status, a.json()), (StatusCode::OK, roles));
+    }
 }
 
 #[tokio::test]

@@ -113,7 +113,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     }
 
     if let Some(issuer) = &embedded {
-        print_curl_lines(issuer, &base);
+        print_curl_lines(issuer, &base, logto.issuers());
     } else {
         println!(
             "# protecting the routes with {} for {:?}",
@@ -163,7 +163,7 @@ fn write_tokens(issuer: &TestIssuer, path: &str, count: usize) -> Result<(), Box
 }
 
 /// Prints one `curl` line per case, each after a comment that says the expected status.
-fn print_curl_lines(issuer: &TestIssuer, base: &str) {
+fn print_curl_lines(issuer: &TestIssuer, base: &str, issuers: &[String]) {
     let api = app::DEMO_AUDIENCE;
     let user = |scopes: &[&str]| {
         issuer
@@ -206,7 +206,28 @@ fn print_curl_lines(issuer: &TestIssuer, base: &str) {
             .audience(api)
             .sign()
     };
-    let cases: Vec<(&str, &str, &str, Option<String>, u16)> = vec![
+    // A custom domain: the same keys, another `iss`. Accepted when LOGTO_ADDITIONAL_ISSUERS
+    // lists it (the first one listed), refused otherwise.
+    let (custom_domain, custom_domain_case, custom_domain_status) = match issuers.get(1) {
+        Some(listed) => (
+            listed.as_str(),
+            "token from a custom domain in LOGTO_ADDITIONAL_ISSUERS",
+            200,
+        ),
+        None => (
+            "https://auth.example.com/oidc",
+            "token from a custom domain not in LOGTO_ADDITIONAL_ISSUERS",
+            401,
+        ),
+    };
+    let from_custom_domain = issuer
+        .token()
+        .sub("demo-user")
+        .audience(api)
+        .scopes(["read:docs"])
+        .claim("iss", json!(custom_domain))
+        .sign();
+    let mut cases: Vec<(&str, &str, &str, Option<String>, u16)> = vec![
         ("no token needed", "GET", "/public", None, 200),
         ("who am I", "GET", "/me", Some(user(&[])), 200),
         ("optional auth, anonymous", "GET", "/maybe", None, 200),
@@ -355,6 +376,13 @@ fn print_curl_lines(issuer: &TestIssuer, base: &str) {
             403,
         ),
     ];
+    cases.push((
+        custom_domain_case,
+        "GET",
+        "/docs",
+        Some(from_custom_domain),
+        custom_domain_status,
+    ));
     println!(
         "# axum-logto demo: an embedded test issuer at {}",
         issuer.issuer()

@@ -304,6 +304,20 @@ fn curl_lines_work_as_printed(additional: Option<&str>) -> Vec<(u16, String)> {
     for (status, line) in &lines {
         run_curl(*status, line);
     }
+    // GET /metrics counts what the curl lines did, in Prometheus text format.
+    let output = Command::new("curl")
+        .args(["-s", "--max-time", "10", &format!("{base}/metrics")])
+        .output()
+        .expect("run curl");
+    let metrics = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        r#"axum_logto_requests_total{outcome="accepted",reason="ok"}"#,
+        r#"axum_logto_requests_total{outcome="refused",reason="expired"}"#,
+        r#"axum_logto_requests_total{outcome="refused",reason="insufficient_scope"}"#,
+        "axum_logto_keys_loaded 1",
+    ] {
+        assert!(metrics.contains(expected), "{expected} in\n{metrics}");
+    }
     cases
 }
 

@@ -311,6 +311,26 @@ async fn an_empty_organization_id_never_matches() {
             required: "".into()
         }
     );
+    // Beside a real organization audience, an empty one matches nothing either.
+    let both = issuer
+        .token()
+        .audiences(["urn:logto:organization:org-a", "urn:logto:organization:"])
+        .sign();
+    let info = state
+        .validate_organization_token(&both, "org-a")
+        .await
+        .unwrap();
+    assert!(!info.has_organization_audience(""));
+    assert!(info.has_organization_audience("org-a"));
+    assert_eq!(
+        state
+            .validate_organization_token(&both, "")
+            .await
+            .unwrap_err(),
+        AuthError::WrongOrganization {
+            required: "".into()
+        }
+    );
     // An organization-level token with an empty organization_id names no organization.
     let api = issuer.token().audience(API).organization_id("").sign();
     let a = call(&app, "/any-org-api", &[("authorization", &bearer(&api))]).await;

@@ -62,6 +62,15 @@ pub(crate) fn bearer_token<'a>(
     Err(AuthError::MissingToken)
 }
 
+/// Whether the request carries the enabled query parameter: RFC 6750 §2.3 asks that the
+/// response to such a request say `Cache-Control: private`.
+pub(crate) fn token_in_query(parts: &Parts, sources: &TokenSources) -> bool {
+    let (Some(name), Some(query)) = (sources.query.as_deref(), parts.uri.query()) else {
+        return false;
+    };
+    url::form_urlencoded::parse(query.as_bytes()).any(|(key, _)| key == name)
+}
+
 /// The `Authorization: Bearer` token, if the request has one.
 fn header_token(parts: &Parts) -> Result<Option<&str>, AuthError> {
     let mut headers = parts.headers.get_all(AUTHORIZATION).iter();

@@ -315,3 +315,55 @@ async fn a_websocket_client_with_the_token_in_the_query() {
     };
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_event_stream_with_the_token_in_the_query_gets_a_private_answer() {
+    let issuer = TestIssuer::start().await;
+    let logto = issuer
+        .state_builder(API)
+        .token_from_query("access_token")
+        .build()
+        .unwrap();
+    // An EventSource endpoint (browsers cannot set its headers) behind the layer.
+    let app = Router::new()
+        .route(
+            "/events",
+            get(|Extension(auth): Extension<AuthInfo>| async move {
+                (
+                    [("content-type", "text/event-stream")],
+                    format!("data: hello {}\n\n", auth.sub()),
+                )
+            }),
+        )
+        .layer(LogtoLayer::new(logto));
+    let base = serve(app).await;
+    let token = issuer.token().sub("e1").audience(API).sign();
+    let client = reqwest::Client::new();
+    let response = client
+        .get(format!("{base}/events?access_token={token}"))
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    // RFC 6750 §2.3: the URL holds a token, so the answer must not be cached by others.
+    assert_eq!(response.headers()["cache-control"], "private");
+    assert_eq!(response.text().await.unwrap(), "data: hello e1\n\n");
+    // The same request with the header instead: no such need.
+    let response = client
+        .get(format!("{base}/events"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().get("cache-control").is_none());
+    // In the query and in the header: 400.
+    let response = client
+        .get(format!("{base}/events?access_token={token}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}

@@ -13,8 +13,9 @@ use std::task::{Context, Poll};
 use axum::body::Body;
 use axum::response::IntoResponse;
 use bytes::Bytes;
+use http::header::CACHE_CONTROL;
 use http::request::Parts;
-use http::{Request, Response};
+use http::{HeaderValue, Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -22,7 +23,7 @@ use tower_service::Service;
 pub use grpc::AuthInfoExt;
 
 use crate::claims::NoClaims;
-use crate::credentials::bearer_token;
+use crate::credentials::{bearer_token, token_in_query};
 use crate::error::AuthError;
 use crate::extract::{AnyOrg, grant, pass};
 use crate::rejection::AuthRejection;
@@ -187,7 +188,15 @@ where
             let (mut parts, body) = request.into_parts();
             match authorize::<S>(&mut parts, &layer).await {
                 Ok(()) => {
-                    let response = inner.call(Request::from_parts(parts, body)).await?;
+                    let from_query = token_in_query(&parts, layer.logto.token_sources());
+                    let mut response = inner.call(Request::from_parts(parts, body)).await?;
+                    if from_query {
+                        // RFC 6750 §2.3: a response to a URL that holds a token is private.
+                        response
+                            .headers_mut()
+                            .entry(CACHE_CONTROL)
+                            .or_insert(HeaderValue::from_static("private"));
+                    }
                     Ok(response.map(Body::new))
                 }
                 Err(rejection) => Ok(refuse(&parts, rejection)),

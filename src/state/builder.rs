@@ -364,7 +364,12 @@ impl LogtoStateBuilder {
     /// RFC 6750 §2.3 discourages it: URLs end up in server and proxy logs, browser history and
     /// `Referer` headers. This crate never logs a URL or a query; make sure your access logs
     /// and proxies do not either, and keep such tokens short-lived. A request with the token
-    /// in two places (header and query) is 400 `invalid_request`.
+    /// in two places (header and query) is 400 `invalid_request`. Behind [`LogtoLayer`], the
+    /// answer to a request with the token in its query gets `Cache-Control: private` (unless
+    /// it sets its own), as RFC 6750 §2.3 asks; a handler that takes such a request through an
+    /// extractor sets it itself.
+    ///
+    /// [`LogtoLayer`]: crate::LogtoLayer
     ///
     /// ```
     /// use axum_logto::LogtoState;

@@ -1,7 +1,8 @@
 //! What validation costs, measured side by side in one run (`cargo bench --bench validate`):
 //!
 //! - `signature`: aws-lc-rs verifying the token's signature with a key parsed once (the floor
-//!   of step 4), for ES384 (Logto's default) and RS256;
+//!   of step 4), for ES384 (Logto's default) and RS256, and with the key parsed for each
+//!   verification (what the crate would pay without binding a parsed key to each JWK);
 //! - `first validate`: `LogtoState::validate` of a token not seen before (the verified-token
 //!   cache turned off, so every iteration verifies the signature);
 //! - `cache hit`: `LogtoState::validate` of a token verified before (the default);
@@ -17,7 +18,7 @@ mod common;
 use std::hint::black_box;
 
 use axum_logto::testing::{KeyAlgorithm, TestIssuer};
-use common::{parsed_key, request, router, signed_parts, state, token, twenty_keys};
+use common::{raw_key, request, router, signed_parts, state, token, twenty_keys};
 use criterion::{Criterion, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
 use tower::ServiceExt as _;
@@ -26,7 +27,8 @@ use tower::ServiceExt as _;
 fn per_algorithm(c: &mut Criterion, rt: &Runtime, name: &str, kind: KeyAlgorithm) {
     let issuer = rt.block_on(TestIssuer::start_with(kind));
     let token = token(&issuer, 1);
-    let key = parsed_key(&issuer);
+    let raw = raw_key(&issuer);
+    let key = raw.parse();
     let (input, signature) = signed_parts(&token);
     let uncached = state(rt, &issuer, false);
     let cached = state(rt, &issuer, true);
@@ -38,6 +40,9 @@ fn per_algorithm(c: &mut Criterion, rt: &Runtime, name: &str, kind: KeyAlgorithm
             key.verify_sig(black_box(input.as_bytes()), &signature)
                 .unwrap();
         });
+    });
+    group.bench_function("signature, key parsed each time (aws-lc-rs)", |b| {
+        b.iter(|| assert!(raw.verify_parsing_the_key(black_box(input.as_bytes()), &signature)));
     });
     group.bench_function("first validate", |b| {
         b.to_async(rt)

@@ -131,7 +131,7 @@ fn query_tokens<'a>(parts: &'a Parts, enabled: Option<&str>) -> Result<QueryToke
     Ok(found)
 }
 
-/// The value of the cookie `name`, if the request has it (once).
+/// The value of the cookie `name`, if the request has it (once; an empty value is none).
 fn cookie_token<'a>(parts: &'a Parts, name: &str) -> Result<Option<Cow<'a, str>>, AuthError> {
     let mut found = None;
     for header in parts.headers.get_all(COOKIE) {
@@ -145,15 +145,19 @@ fn cookie_token<'a>(parts: &'a Parts, name: &str) -> Result<Option<Cow<'a, str>>
             if key.trim() != name {
                 continue;
             }
-            if found.is_some() {
-                return Err(AuthError::InvalidRequest);
-            }
             // RFC 6265: a cookie value may be quoted.
             let value = value.trim();
             let value = value
                 .strip_prefix('"')
                 .and_then(|v| v.strip_suffix('"'))
                 .unwrap_or(value);
+            // An emptied cookie (how many apps sign out) carries no token.
+            if value.is_empty() {
+                continue;
+            }
+            if found.is_some() {
+                return Err(AuthError::InvalidRequest);
+            }
             found = Some(Cow::Borrowed(value));
         }
     }
@@ -252,6 +256,15 @@ mod tests {
         assert_eq!(
             token(&[("cookie", "other=c")], "/"),
             Err(AuthError::MissingToken)
+        );
+        // An emptied cookie is no token, also beside a real one.
+        assert_eq!(
+            token(&[("cookie", "session=; theme=dark")], "/"),
+            Err(AuthError::MissingToken)
+        );
+        assert_eq!(
+            token(&[("cookie", "session=\"\"; session=t.o.k")], "/").unwrap(),
+            "t.o.k"
         );
         // Another parameter name: `access_token` is still a second copy beside it.
         let named = TokenSources {

@@ -5,6 +5,7 @@
 
 use aws_lc_rs::signature::{
     ECDSA_P384_SHA384_FIXED, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents,
+    UnparsedPublicKey,
 };
 use axum::Router;
 use axum::body::Body;
@@ -35,8 +36,39 @@ fn b64(jwk: &Value, member: &str) -> Vec<u8> {
         .unwrap()
 }
 
-/// The signing key of `issuer`, parsed once with aws-lc-rs.
-pub(crate) fn parsed_key(issuer: &TestIssuer) -> ParsedPublicKey {
+/// The signing key of `issuer` as published: an EC point or RSA's `n` and `e`.
+pub(crate) enum RawKey {
+    Ec(Vec<u8>),
+    Rsa(Vec<u8>, Vec<u8>),
+}
+
+impl RawKey {
+    /// Verifies with a key parsed for this one verification (what a verifier that keeps
+    /// the JWK's bytes, not a parsed key, pays on every token).
+    pub(crate) fn verify_parsing_the_key(&self, input: &[u8], signature: &[u8]) -> bool {
+        match self {
+            Self::Ec(point) => UnparsedPublicKey::new(&ECDSA_P384_SHA384_FIXED, point)
+                .verify(input, signature)
+                .is_ok(),
+            Self::Rsa(n, e) => RsaPublicKeyComponents { n, e }
+                .verify(&RSA_PKCS1_2048_8192_SHA256, input, signature)
+                .is_ok(),
+        }
+    }
+
+    /// The key parsed once with aws-lc-rs.
+    pub(crate) fn parse(&self) -> ParsedPublicKey {
+        match self {
+            Self::Ec(point) => ParsedPublicKey::new(&ECDSA_P384_SHA384_FIXED, point).unwrap(),
+            Self::Rsa(n, e) => RsaPublicKeyComponents { n, e }
+                .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
+                .unwrap(),
+        }
+    }
+}
+
+/// The signing key of `issuer`, from its JWK set.
+pub(crate) fn raw_key(issuer: &TestIssuer) -> RawKey {
     let kid = issuer.signing_kid();
     let jwks = issuer.jwks();
     let jwk = jwks["keys"]
@@ -46,16 +78,9 @@ pub(crate) fn parsed_key(issuer: &TestIssuer) -> ParsedPublicKey {
         .find(|k| k["kid"] == kid.as_str())
         .unwrap();
     if jwk["kty"] == "EC" {
-        let point = [vec![4u8], b64(jwk, "x"), b64(jwk, "y")].concat();
-        ParsedPublicKey::new(&ECDSA_P384_SHA384_FIXED, point).unwrap()
+        RawKey::Ec([vec![4u8], b64(jwk, "x"), b64(jwk, "y")].concat())
     } else {
-        let (n, e) = (b64(jwk, "n"), b64(jwk, "e"));
-        RsaPublicKeyComponents {
-            n: &n[..],
-            e: &e[..],
-        }
-        .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
-        .unwrap()
+        RawKey::Rsa(b64(jwk, "n"), b64(jwk, "e"))
     }
 }
 

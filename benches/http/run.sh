@@ -192,11 +192,29 @@ warmup "$demo/public"
 run a "$demo_pid" "$demo/public"
 warmup "$demo/docs" "${bearer[@]}"
 run b "$demo_pid" "$demo/docs" "${bearer[@]}"
+demo_warm_rss=$(rss_kib "$demo_pid")
 TOKENS_FILE="$work/tokens" run c "$demo_pid" "$demo/docs"
+# Scenario c sends as many tokens as it has time for; send the demo every minted token once
+# (those c sent again too), so that the RSS below is the RSS after $TOKENS distinct tokens.
+log "sending each of the $TOKENS tokens to the demo once (for its RSS)"
+f0=$(date +%s)
+mkdir "$work/once"
+ONCE="$work/once" TOKENS_FILE="$work/tokens" WRK_THREADS=$THREADS wrk -t"$THREADS" \
+  -c"$CONNECTIONS" -d600s -s "$here/wrk.lua" "$demo/docs" >"$work/wrk-all-tokens.txt" &
+wrk_pid=$!
+# wrk runs for its whole duration even when every thread stopped: interrupt it then.
+while kill -0 "$wrk_pid" 2>/dev/null && [ "$(ls "$work/once" | wc -l)" -lt "$THREADS" ]; do
+  sleep 0.5
+done
+kill -INT "$wrk_pid" 2>/dev/null || true
+wait "$wrk_pid" || true
+f1=$(date +%s)
+grep -q '^RESULT .* non2xx=0 ' "$work/wrk-all-tokens.txt" \
+  || { log "sending every token failed:"; cat "$work/wrk-all-tokens.txt" >&2; exit 1; }
+demo_rss=$(rss_kib "$demo_pid")
 warmup "$peer/docs" "${bearer[@]}"
 run d "$peer_pid" "$peer/docs" "${bearer[@]}"
 TOKENS_FILE="$work/tokens" run e "$peer_pid" "$peer/docs"
-demo_rss=$(rss_kib "$demo_pid")
 peer_rss=$(rss_kib "$peer_pid")
 if [ "$PEER_AWS_LC" = 1 ]; then
   warmup "$peer2/docs" "${bearer[@]}"
@@ -262,7 +280,15 @@ awk -v rows="$(printf '%s\n' "${results[@]}")" -v tick_us="$((1000000 / ticks_pe
 }'
 echo
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
-echo "RSS (VmRSS):  demo $(mib "$demo_idle_rss") idle before the runs, $(mib "$demo_rss") after them"
+echo "RSS (VmRSS):  demo $(mib "$demo_idle_rss") idle before the runs," \
+  "$(mib "$demo_warm_rss") after a and b (connections open, one token cached)," \
+  "$(mib "$demo_rss") after all $TOKENS distinct tokens ($((f1 - f0)) s to send them after c)"
+awk -v idle="$demo_idle_rss" -v warm="$demo_warm_rss" -v after="$demo_rss" 'BEGIN {
+  bound = 16 * 1024
+  printf "              growth from idle %.1f MiB, from a and b %.1f MiB; idle + the 16 MiB cache bound = %.1f MiB: %s\n",
+    (after - idle) / 1024, (after - warm) / 1024, (idle + bound) / 1024,
+    (after <= idle + bound) ? "within" : "OVER"
+}'
 echo "              peer $(mib "$peer_idle_rss") idle before the runs, $(mib "$peer_rss") after them"
 echo "(wrk and both servers share these $(nproc) CPUs, so compare ratios rather than absolute numbers;"
 echo " CPU us/req is the server's own user + system time per request, from /proc/PID/stat)"

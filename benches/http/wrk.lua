@@ -4,6 +4,9 @@
 -- thread's share of the file (thread k of WRK_THREADS takes lines k, k + WRK_THREADS, ...), so no
 -- two requests send the same token unless a share runs out ("wraps" counts how often one did).
 -- Without it, requests are the static ones wrk builds from its command line (-H).
+-- With ONCE=<directory> as well, each thread sends each of its tokens once, then stops and
+-- creates the file done.<thread> in that directory (requests already in flight when its share
+-- runs out repeat its last token).
 --
 -- The done hook prints one line for run.sh to parse:
 --   RESULT requests=.. duration_us=.. rps=.. p50_us=.. p99_us=.. non2xx=.. socket_errors=.. wraps=..
@@ -24,6 +27,10 @@ i = 0
 wraps = 0
 
 local tokens_file = os.getenv("TOKENS_FILE")
+local once = os.getenv("ONCE")
+if once == "" then
+  once = nil
+end
 if tokens_file ~= nil and tokens_file ~= "" then
   function init(args)
     local share = tonumber(os.getenv("WRK_THREADS") or "1")
@@ -47,10 +54,27 @@ if tokens_file ~= nil and tokens_file ~= "" then
   function request()
     i = i + 1
     if i > n then
-      i = 1
-      wraps = wraps + 1
+      if once then
+        i = n
+      else
+        i = 1
+        wraps = wraps + 1
+      end
     end
     return wrk.format(nil, nil, { ["Authorization"] = tokens[i] })
+  end
+
+  if once then
+    responses = 0
+    -- n answers mean n requests sent: every token of this thread's share went out.
+    function response(status, headers, body)
+      responses = responses + 1
+      if responses == n then
+        local marker = io.open(once .. "/done." .. id, "w")
+        marker:close()
+        wrk.thread:stop()
+      end
+    end
   end
 end
 

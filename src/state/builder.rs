@@ -349,7 +349,8 @@ impl LogtoStateBuilder {
     /// Default: off, only the `Authorization` header.
     ///
     /// The header keeps working; a request that carries the token in two places (header and
-    /// cookie, say) is 400 `invalid_request`. A cookie is sent by the browser on its own, so a
+    /// cookie, say, or the cookie twice) is 400 `invalid_request`; an empty cookie is no token.
+    /// A cookie is sent by the browser on its own, so a
     /// state-changing route that reads it needs protection against cross-site requests
     /// (`SameSite`, a CSRF token) as any cookie-authenticated route does.
     pub fn token_from_cookie(mut self, name: impl Into<String>) -> Self {

@@ -140,7 +140,11 @@ impl AuthInfo {
         self.0.client_id.as_deref()
     }
 
-    /// The `organization_id` claim, present on tokens for organization-level API resources.
+    /// The `organization_id` claim, present on tokens for organization-level API resources
+    /// only: an organization token (`aud` = `urn:logto:organization:<id>`) has none, see
+    /// [`audience_organization_id`](Self::audience_organization_id). In a handler, the
+    /// organization a request was granted for is `org_id()` of the
+    /// [`OrgToken`](crate::OrgToken) or [`OrgApiToken`](crate::OrgApiToken), whichever model.
     pub fn organization_id(&self) -> Option<&str> {
         self.0.organization_id.as_deref()
     }

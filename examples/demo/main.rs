@@ -63,10 +63,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
         .set_buckets(&[0.000_01, 0.000_1, 0.001, 0.01, 0.1, 1.0, 5.0])?
         .install_recorder()?;
+    // Histogram samples wait in a buffer until upkeep folds them into buckets: every second
+    // keeps that buffer small under load (at 50,000 requests/s, 5 s of samples hold ~2 MiB).
     let upkeep = metrics.clone();
     tokio::spawn(async move {
         loop {
-            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
             upkeep.run_upkeep();
         }
     });

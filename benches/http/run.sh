@@ -17,6 +17,8 @@
 #   d  peer  GET /docs     one token, repeated
 #   e  peer  GET /docs     a fresh token on every request
 #   f, g (PEER_AWS_LC=1)   d and e with the peer built with aws-lc
+# After c, every minted token is sent to the demo once more (wrk.lua with ONCE), so that the
+# demo's RSS is reported after TOKENS distinct tokens, beside its RSS idle and after a and b.
 #
 # Besides wrk's requests/s and latency, each row shows the server's own CPU time per request
 # (user + system, from /proc/PID/stat): wrk shares the CPUs, so requests/s alone cannot say

@@ -348,7 +348,7 @@ impl Inner {
                          and no longer used"
                     ),
                     None => {
-                        tracing::warn!(cause = cause.name(), "{error}; no key set is loaded yet")
+                        tracing::warn!(cause = cause.name(), "{error}; no key set is loaded yet");
                     }
                 }
                 if let Some(old) = self.keys.load().as_ref() {

@@ -65,10 +65,8 @@ pub(crate) fn bearer_token<'a>(
 /// Whether the request carries the enabled query parameter: RFC 6750 §2.3 asks that the
 /// response to such a request say `Cache-Control: private`.
 pub(crate) fn token_in_query(parts: &Parts, sources: &TokenSources) -> bool {
-    let (Some(name), Some(query)) = (sources.query.as_deref(), parts.uri.query()) else {
-        return false;
-    };
-    url::form_urlencoded::parse(query.as_bytes()).any(|(key, _)| key == name)
+    sources.query.is_some()
+        && query_tokens(parts, sources.query.as_deref()).is_ok_and(|found| found.token.is_some())
 }
 
 /// The `Authorization: Bearer` token, if the request has one.

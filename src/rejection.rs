@@ -28,7 +28,7 @@ pub(crate) struct RejectionContext {
     pub(crate) realm: String,
     pub(crate) retry_after: Duration,
     pub(crate) hook: Option<RejectionHook>,
-    /// The absolute URL of the protected-resource metadata (RFC 9728), named in 401s.
+    /// The absolute URL of the protected-resource metadata (RFC 9728), named in 401s and 403s.
     pub(crate) resource_metadata: Option<String>,
 }
 

@@ -113,8 +113,6 @@ mod enabled {
     #[inline(always)]
     pub(crate) fn fetch(_: &'static str, _: FetchCause, _: &'static str, _: Duration) {}
     #[inline(always)]
-    pub(crate) fn key_set(_: usize, _: Duration) {}
-    #[inline(always)]
     pub(crate) fn key_set_fetched(_: usize) {}
     #[inline(always)]
     pub(crate) fn cache_hit() {}
@@ -124,8 +122,9 @@ mod enabled {
     pub(crate) fn cache_evicted() {}
 }
 
-#[cfg(feature = "metrics")]
-pub(crate) use enabled::validation;
+// Called only from code that exists with the feature.
 pub(crate) use enabled::{
-    accepted, cache_evicted, cache_hit, cache_miss, fetch, key_set, key_set_fetched, refused,
+    accepted, cache_evicted, cache_hit, cache_miss, fetch, key_set_fetched, refused,
 };
+#[cfg(feature = "metrics")]
+pub(crate) use enabled::{key_set, validation};

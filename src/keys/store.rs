@@ -279,7 +279,7 @@ async fn report_age(weak: Weak<Inner>) {
     loop {
         tick.tick().await;
         let Some(inner) = weak.upgrade() else { break };
-        if let Some(snapshot) = inner.keys.load_full() {
+        if let Some(snapshot) = inner.keys.load().as_ref() {
             telemetry::key_set(snapshot.set.len(), snapshot.fetched_at.elapsed());
         }
     }
@@ -335,6 +335,7 @@ impl Inner {
                 Ok(())
             }
             Err(error) => {
+                // (The age gauge keeps growing on its own: see `report_age`.)
                 match self.keys.load().as_ref() {
                     Some(old) if old.fetched_at.elapsed() <= self.cfg.max_key_set_age => {
                         tracing::warn!(
@@ -350,9 +351,6 @@ impl Inner {
                     None => {
                         tracing::warn!(cause = cause.name(), "{error}; no key set is loaded yet");
                     }
-                }
-                if let Some(old) = self.keys.load().as_ref() {
-                    telemetry::key_set(old.set.len(), old.fetched_at.elapsed());
                 }
                 Err(error)
             }
@@ -423,10 +421,11 @@ impl Inner {
         }
         .instrument(span.clone())
         .await;
+        let elapsed = started.elapsed();
         let outcome = result.as_ref().map_or_else(|e| e.kind().name(), |_| "ok");
         span.record("outcome", outcome);
-        span.in_scope(|| tracing::debug!(elapsed = ?started.elapsed(), "key fetch done"));
-        telemetry::fetch(document.name(), cause, outcome, started.elapsed());
+        span.in_scope(|| tracing::debug!(?elapsed, "key fetch done"));
+        telemetry::fetch(document.name(), cause, outcome, elapsed);
         result
     }
 }

@@ -11,10 +11,10 @@ use std::time::Duration;
 pub use builder::LogtoStateBuilder;
 pub use config_error::ConfigError;
 
-use crate::claims::AuthInfo;
-use crate::credentials::TokenSources;
 use axum::Router;
 
+use crate::claims::AuthInfo;
+use crate::credentials::TokenSources;
 use crate::error::AuthError;
 use crate::keys::KeyFetchError;
 use crate::metadata::Published;
@@ -231,8 +231,8 @@ impl LogtoState {
             .map_or_else(Router::new, Published::router)
     }
 
-    /// The absolute URL of the protected-resource metadata document, named in 401 challenges
-    /// as `resource_metadata="…"`; `None` when no metadata is configured.
+    /// The absolute URL of the protected-resource metadata document, named in 401 and 403
+    /// challenges as `resource_metadata="…"`; `None` when no metadata is configured.
     pub fn resource_metadata_url(&self) -> Option<&str> {
         self.inner.metadata.as_ref().map(|m| m.url.as_str())
     }

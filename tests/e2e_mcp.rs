@@ -116,12 +116,8 @@ async fn client_credentials(token_endpoint: &str, scope: &str) -> String {
     body["access_token"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test]
-async fn an_mcp_client_finds_the_issuer_gets_a_token_and_calls_the_tools() {
-    if !node_available() {
-        return;
-    }
-    let provider = Provider::start();
+/// The example's MCP server protected by `provider`, behind a loopback listener; its base URL.
+async fn serve_mcp_server(provider: &Provider) -> String {
     // The server's own URL goes into its metadata: bind before building the state.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -135,6 +131,16 @@ async fn an_mcp_client_finds_the_issuer_gets_a_token_and_calls_the_tools() {
             .await
             .unwrap();
     });
+    base
+}
+
+#[tokio::test]
+async fn an_mcp_client_finds_the_issuer_gets_a_token_and_calls_the_tools() {
+    if !node_available() {
+        return;
+    }
+    let provider = Provider::start();
+    let base = serve_mcp_server(&provider).await;
     let endpoint = format!("{base}{}", app::MCP_PATH);
     let initialize = json!({
         "jsonrpc": "2.0",
@@ -267,18 +273,7 @@ async fn a_token_for_another_resource_is_refused_with_the_metadata() {
         return;
     }
     let provider = Provider::start();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let logto = LogtoState::builder(&provider.base)
-        .audience(MCP_AUDIENCE)
-        .resource_metadata(ResourceMetadata::new(&base))
-        .build()
-        .unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, app::router(logto, None))
-            .await
-            .unwrap();
-    });
+    let base = serve_mcp_server(&provider).await;
     // A real token, but for the other API: the MCP server answers 401 invalid_token, and the
     // challenge still tells the client where to start again.
     let other = provider.api_token("read:docs").await;

@@ -1,17 +1,18 @@
 //! Checks on a token's claims as types: [`ClaimCheck`], used by
-//! [`RequireClaims`](crate::RequireClaims), and the built-in [`MachineToMachine`] and
-//! [`UserToken`].
+//! [`RequireCheck`](crate::RequireCheck), [`LogtoLayer::require_check`](crate::LogtoLayer::require_check)
+//! and [`Policy::check`](crate::Policy::check), and the built-in [`MachineOnly`] and
+//! [`UserOnly`].
 
 use serde::de::DeserializeOwned;
 
 use crate::claims::{AuthInfo, NoClaims};
 
 /// A rule on a token's claims, as a marker type, so that a handler states it in its signature
-/// the way it states scopes: `RequireClaims<IsAdmin>`. A token that fails it gets 403
+/// the way it states scopes: `RequireCheck<IsAdmin>`. A token that fails it gets 403
 /// `insufficient_scope` with [`DESCRIPTION`](Self::DESCRIPTION).
 ///
 /// ```
-/// use axum_logto::{AuthInfo, ClaimCheck, RequireClaims};
+/// use axum_logto::{AuthInfo, ClaimCheck, RequireCheck};
 /// use serde::Deserialize;
 ///
 /// /// The roles a Logto "custom JWT" script puts in the token.
@@ -32,18 +33,20 @@ use crate::claims::{AuthInfo, NoClaims};
 ///     }
 /// }
 ///
-/// async fn stats(admin: RequireClaims<IsAdmin>) -> String {
+/// async fn stats(admin: RequireCheck<IsAdmin>) -> String {
 ///     format!("{} is an admin with roles {:?}", admin.sub(), admin.custom().roles)
 /// }
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a claim check",
     label = "not a `ClaimCheck`",
-    note = "implement `axum_logto::ClaimCheck` for `{Self}`, or use the built-in `MachineToMachine` or `UserToken`"
+    note = "implement `axum_logto::ClaimCheck` for `{Self}`, or use the built-in `MachineOnly` or `UserOnly`"
 )]
 pub trait ClaimCheck: Send + Sync + 'static {
     /// The custom claims the check reads ([`NoClaims`] when it reads only what
-    /// [`AuthInfo`] has); [`RequireClaims::custom`](crate::RequireClaims::custom) returns them.
+    /// [`AuthInfo`] has); [`RequireCheck::custom`](crate::RequireCheck::custom) returns them.
+    /// A token whose claims do not fit it is 401 `invalid_token`, as any claim of the wrong
+    /// type.
     type Claims: DeserializeOwned + Send + Sync + 'static;
 
     /// The fixed `error_description` of the 403: printable ASCII without `"` or `\` (checked
@@ -58,16 +61,16 @@ pub trait ClaimCheck: Send + Sync + 'static {
 /// A user's token gets 403.
 ///
 /// ```
-/// use axum_logto::{MachineToMachine, RequireClaims};
+/// use axum_logto::{MachineOnly, RequireCheck};
 ///
-/// async fn jobs(machine: RequireClaims<MachineToMachine>) -> String {
+/// async fn jobs(machine: RequireCheck<MachineOnly>) -> String {
 ///     format!("jobs of application {}", machine.sub())
 /// }
 /// ```
 #[derive(Debug, Clone, Copy)]
-pub struct MachineToMachine;
+pub struct MachineOnly;
 
-impl ClaimCheck for MachineToMachine {
+impl ClaimCheck for MachineOnly {
     type Claims = NoClaims;
     const DESCRIPTION: &'static str = "the access token is not a machine-to-machine token";
 
@@ -77,10 +80,18 @@ impl ClaimCheck for MachineToMachine {
 }
 
 /// A user's token only (`sub` is not the `client_id`): a machine-to-machine token gets 403.
+///
+/// ```
+/// use axum_logto::{RequireCheck, UserOnly};
+///
+/// async fn profile(user: RequireCheck<UserOnly>) -> String {
+///     format!("profile of {}", user.sub())
+/// }
+/// ```
 #[derive(Debug, Clone, Copy)]
-pub struct UserToken;
+pub struct UserOnly;
 
-impl ClaimCheck for UserToken {
+impl ClaimCheck for UserOnly {
     type Claims = NoClaims;
     const DESCRIPTION: &'static str = "the access token is not a user token";
 
@@ -113,8 +124,8 @@ mod tests {
 
     #[test]
     fn descriptions_are_quotable() {
-        assert!(is_quotable(MachineToMachine::DESCRIPTION));
-        assert!(is_quotable(UserToken::DESCRIPTION));
+        assert!(is_quotable(MachineOnly::DESCRIPTION));
+        assert!(is_quotable(UserOnly::DESCRIPTION));
         for bad in ["", "a\"b", "a\\b", "tab\t", "é"] {
             assert!(!is_quotable(bad), "{bad:?}");
         }

@@ -21,6 +21,25 @@ pub(crate) struct TokenSources {
 /// The query parameter of RFC 6750 §2.3: with a header, always a second copy (400).
 const ACCESS_TOKEN: &str = "access_token";
 
+/// Where a request carried its token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// `Authorization: Bearer`.
+    Header,
+    /// The cookie of [`TokenSources::cookie`].
+    Cookie,
+    /// The query parameter of [`TokenSources::query`]: RFC 6750 §2.3 asks that the response
+    /// say `Cache-Control: private`.
+    Query,
+}
+
+/// A request's bearer token and where it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Bearer<'a> {
+    pub(crate) token: Cow<'a, str>,
+    pub(crate) place: Place,
+}
+
 /// Reads the request's bearer token.
 ///
 /// - nowhere (no `Authorization` header or one with another scheme, and no token in an
@@ -36,7 +55,7 @@ const ACCESS_TOKEN: &str = "access_token";
 pub(crate) fn bearer_token<'a>(
     parts: &'a Parts,
     sources: &TokenSources,
-) -> Result<Cow<'a, str>, AuthError> {
+) -> Result<Bearer<'a>, AuthError> {
     let header = header_token(parts)?;
     let query = query_tokens(parts, sources.query.as_deref())?;
     let cookie = match &sources.cookie {
@@ -50,23 +69,21 @@ pub(crate) fn bearer_token<'a>(
     if places > 1 {
         return Err(AuthError::InvalidRequest);
     }
-    if let Some(token) = header {
-        return Ok(Cow::Borrowed(token));
-    }
-    if let Some(token) = query.token.or(cookie) {
-        if token.is_empty() {
-            return Err(InvalidTokenReason::Malformed.into());
+    let (token, place) = match (header, query.token, cookie) {
+        (Some(token), _, _) => {
+            return Ok(Bearer {
+                token: Cow::Borrowed(token),
+                place: Place::Header,
+            });
         }
-        return Ok(token);
+        (None, Some(token), _) => (token, Place::Query),
+        (None, None, Some(token)) => (token, Place::Cookie),
+        (None, None, None) => return Err(AuthError::MissingToken),
+    };
+    if token.is_empty() {
+        return Err(InvalidTokenReason::Malformed.into());
     }
-    Err(AuthError::MissingToken)
-}
-
-/// Whether the request carries the enabled query parameter: RFC 6750 §2.3 asks that the
-/// response to such a request say `Cache-Control: private`.
-pub(crate) fn token_in_query(parts: &Parts, sources: &TokenSources) -> bool {
-    sources.query.is_some()
-        && query_tokens(parts, sources.query.as_deref()).is_ok_and(|found| found.token.is_some())
+    Ok(Bearer { token, place })
 }
 
 /// The `Authorization: Bearer` token, if the request has one.
@@ -175,7 +192,7 @@ mod tests {
     }
 
     fn header_only(parts: &Parts) -> Result<String, AuthError> {
-        bearer_token(parts, &TokenSources::default()).map(Cow::into_owned)
+        bearer_token(parts, &TokenSources::default()).map(|bearer| bearer.token.into_owned())
     }
 
     #[test]
@@ -222,7 +239,7 @@ mod tests {
             query: Some("access_token".into()),
         };
         let token = |headers: &[(&str, &str)], uri: &str| {
-            bearer_token(&parts(headers, uri), &sources).map(Cow::into_owned)
+            bearer_token(&parts(headers, uri), &sources).map(|bearer| bearer.token.into_owned())
         };
         assert_eq!(token(&[], "/ws?access_token=a%2Eb").unwrap(), "a.b");
         assert_eq!(
@@ -275,6 +292,12 @@ mod tests {
             Err(AuthError::InvalidRequest)
         );
         let request = parts(&[], "/?token=t");
-        assert_eq!(bearer_token(&request, &named).unwrap(), "t");
+        assert_eq!(
+            bearer_token(&request, &named).unwrap(),
+            Bearer {
+                token: "t".into(),
+                place: Place::Query
+            }
+        );
     }
 }

@@ -1,6 +1,5 @@
 //! Why a request was refused: [`AuthError`], the core's answer mapped to HTTP meanings.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use http::StatusCode;
@@ -13,20 +12,9 @@ use crate::token::{InvalidTokenReason, TokenError};
 /// ([`AuthError::error_code`]) and one fixed, human-readable description
 /// ([`AuthError::description`]). Descriptions are chosen by this crate; they never repeat the
 /// text of an underlying library's error, and never contain `"` or `\`, so they can be placed in
-/// a `WWW-Authenticate` header as they are.
-///
-/// | variant | status | error code |
-/// |---|---|---|
-/// | [`MissingToken`](Self::MissingToken) | 401 | none |
-/// | [`InvalidRequest`](Self::InvalidRequest) | 400 | `invalid_request` |
-/// | [`MissingOrganization`](Self::MissingOrganization) | 400 | `invalid_request` |
-/// | [`InvalidToken`](Self::InvalidToken) | 401 | `invalid_token` |
-/// | [`InsufficientScope`](Self::InsufficientScope) | 403 | `insufficient_scope` |
-/// | [`WrongOrganization`](Self::WrongOrganization) | 403 | `insufficient_scope` |
-/// | [`OrganizationScoped`](Self::OrganizationScoped) | 403 | `insufficient_scope` |
-/// | [`ClaimCheckFailed`](Self::ClaimCheckFailed) | 403 | `insufficient_scope` |
-/// | [`MisconfiguredRoute`](Self::MisconfiguredRoute) | 500 | none |
-/// | [`KeysUnavailable`](Self::KeysUnavailable) | 503 | none |
+/// a `WWW-Authenticate` header as they are. The response each one gets is in the table on
+/// [`AuthRejection`](crate::AuthRejection); what a route required (the `scope` of its
+/// challenge) is the rejection's too, not the error's.
 ///
 /// ```
 /// use axum_logto::{AuthError, InvalidTokenReason};
@@ -36,6 +24,7 @@ use crate::token::{InvalidTokenReason, TokenError};
 /// assert_eq!(err.status(), StatusCode::UNAUTHORIZED);
 /// assert_eq!(err.error_code(), Some("invalid_token"));
 /// assert_eq!(err.description(), "the access token has expired");
+/// assert_eq!(err.name(), "expired");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -48,38 +37,28 @@ pub enum AuthError {
     InvalidRequest,
     /// The route needs an organization but the request does not name one (for instance the
     /// header read by [`OrgFromHeader`](crate::OrgFromHeader) is missing or empty).
-    MissingOrganization,
+    MissingOrg,
     /// The token is not acceptable: malformed, badly signed, expired, for another issuer or
     /// another audience. The reason says which rule failed.
     InvalidToken(InvalidTokenReason),
     /// The token is valid and addressed to this API but lacks a scope the route needs.
     InsufficientScope {
-        /// The scopes the route needs, space-separated, as they appear in the challenge's
-        /// `scope` parameter.
-        required: Cow<'static, str>,
-        /// `true` when any one of `required` is enough (`AnyOf`), `false` when all are needed.
+        /// `true` when any one of the route's scopes is enough (`AnyOf`), `false` when all
+        /// are needed.
         any_of: bool,
     },
     /// The token is valid but for another organization than the one the request targets (or,
     /// for an organization-level API resource, carries no `organization_id`).
-    WrongOrganization {
-        /// The scopes the route needs, space-separated, named in the challenge's `scope`
-        /// parameter; empty when the route needs none.
-        required: Cow<'static, str>,
-    },
+    WrongOrg,
     /// The token is valid and addressed to this API, but it carries an `organization_id`
     /// claim: its permissions were granted by the user's role *within that organization*,
     /// and a global route (no organization) does not accept them. Organization routes take
     /// it through [`OrgApiToken`](crate::OrgApiToken); see
-    /// [`LogtoStateBuilder::allow_organization_level_tokens`](crate::LogtoStateBuilder::allow_organization_level_tokens)
+    /// [`LogtoStateBuilder::allow_org_level_tokens`](crate::LogtoStateBuilder::allow_org_level_tokens)
     /// for the opt-in and its risk.
-    OrganizationScoped {
-        /// The scopes the route needs, space-separated, named in the challenge's `scope`
-        /// parameter; empty when the route needs none.
-        required: Cow<'static, str>,
-    },
+    OrgLevelToken,
     /// The token is valid but fails the route's [`ClaimCheck`](crate::ClaimCheck) (for
-    /// instance [`RequireClaims<MachineToMachine>`](crate::RequireClaims) with a user's token).
+    /// instance [`RequireCheck<MachineOnly>`](crate::RequireCheck) with a user's token).
     ClaimCheckFailed {
         /// The check's fixed description, sent as `error_description`.
         description: &'static str,
@@ -96,14 +75,15 @@ pub enum AuthError {
 }
 
 impl AuthError {
-    /// The HTTP status this error answers with (see the table on [`AuthError`]).
+    /// The HTTP status this error answers with (see the table on
+    /// [`AuthRejection`](crate::AuthRejection)).
     pub const fn status(&self) -> StatusCode {
         match self {
             Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
-            Self::InvalidRequest | Self::MissingOrganization => StatusCode::BAD_REQUEST,
+            Self::InvalidRequest | Self::MissingOrg => StatusCode::BAD_REQUEST,
             Self::InsufficientScope { .. }
-            | Self::WrongOrganization { .. }
-            | Self::OrganizationScoped { .. }
+            | Self::WrongOrg
+            | Self::OrgLevelToken
             | Self::ClaimCheckFailed { .. } => StatusCode::FORBIDDEN,
             Self::MisconfiguredRoute => StatusCode::INTERNAL_SERVER_ERROR,
             Self::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -115,11 +95,11 @@ impl AuthError {
     pub const fn error_code(&self) -> Option<&'static str> {
         match self {
             Self::MissingToken | Self::MisconfiguredRoute | Self::KeysUnavailable => None,
-            Self::InvalidRequest | Self::MissingOrganization => Some("invalid_request"),
+            Self::InvalidRequest | Self::MissingOrg => Some("invalid_request"),
             Self::InvalidToken(_) => Some("invalid_token"),
             Self::InsufficientScope { .. }
-            | Self::WrongOrganization { .. }
-            | Self::OrganizationScoped { .. }
+            | Self::WrongOrg
+            | Self::OrgLevelToken
             | Self::ClaimCheckFailed { .. } => Some("insufficient_scope"),
         }
     }
@@ -150,29 +130,28 @@ impl AuthError {
     /// `invalid_request`, `missing_organization`, `insufficient_scope`,
     /// `wrong_organization`, `organization_scoped`, `claim_check_failed`,
     /// `misconfigured_route` or `keys_unavailable`.
-    pub const fn reason(&self) -> &'static str {
+    pub const fn name(&self) -> &'static str {
         match self {
             Self::MissingToken => "missing_token",
             Self::InvalidRequest => "invalid_request",
-            Self::MissingOrganization => "missing_organization",
+            Self::MissingOrg => "missing_organization",
             Self::InvalidToken(reason) => reason.name(),
             Self::InsufficientScope { .. } => "insufficient_scope",
-            Self::WrongOrganization { .. } => "wrong_organization",
-            Self::OrganizationScoped { .. } => "organization_scoped",
+            Self::WrongOrg => "wrong_organization",
+            Self::OrgLevelToken => "organization_scoped",
             Self::ClaimCheckFailed { .. } => "claim_check_failed",
             Self::MisconfiguredRoute => "misconfigured_route",
             Self::KeysUnavailable => "keys_unavailable",
         }
     }
 
-    /// The scopes a 403 names in its challenge (empty when none), else `None`.
-    pub fn required_scopes(&self) -> Option<&str> {
-        match self {
-            Self::InsufficientScope { required, .. }
-            | Self::WrongOrganization { required }
-            | Self::OrganizationScoped { required } => Some(required),
-            _ => None,
-        }
+    /// The former name of [`name`](Self::name).
+    #[doc(hidden)]
+    #[deprecated(
+        note = "renamed `name`, as `InvalidTokenReason::name` and `KeyFetchErrorKind::name`"
+    )]
+    pub const fn reason(&self) -> &'static str {
+        self.name()
     }
 
     /// The fixed human-readable description (no `"` or `\`).
@@ -182,16 +161,16 @@ impl AuthError {
             Self::InvalidRequest => {
                 "the request carries its credentials more than once or in a malformed way"
             }
-            Self::MissingOrganization => "the request does not name an organization",
+            Self::MissingOrg => "the request does not name an organization",
             Self::InvalidToken(reason) => reason.description(),
-            Self::InsufficientScope { any_of: false, .. } => {
+            Self::InsufficientScope { any_of: false } => {
                 "the access token lacks a scope this resource requires"
             }
-            Self::InsufficientScope { any_of: true, .. } => {
+            Self::InsufficientScope { any_of: true } => {
                 "the access token needs at least one of the scopes this resource accepts"
             }
-            Self::WrongOrganization { .. } => "the access token is for another organization",
-            Self::OrganizationScoped { .. } => {
+            Self::WrongOrg => "the access token is for another organization",
+            Self::OrgLevelToken => {
                 "the access token carries permissions granted within an organization"
             }
             Self::ClaimCheckFailed { description } => description,
@@ -217,21 +196,20 @@ impl From<InvalidTokenReason> for AuthError {
     }
 }
 
-impl AuthError {
-    /// The core's refusal, for a route that needs the scopes `required` (empty for none).
-    pub(crate) fn from_token(error: TokenError, required: Cow<'static, str>) -> Self {
+impl From<TokenError> for AuthError {
+    /// The decision's refusal, one to one.
+    fn from(error: TokenError) -> Self {
         match error {
             TokenError::Invalid(reason) => Self::InvalidToken(reason),
-            TokenError::WrongOrganization => Self::WrongOrganization { required },
-            TokenError::OrganizationScoped => Self::OrganizationScoped { required },
+            TokenError::WrongOrg => Self::WrongOrg,
+            TokenError::OrgLevelToken => Self::OrgLevelToken,
+            TokenError::InsufficientScope { any_of } => Self::InsufficientScope { any_of },
+            TokenError::ClaimCheckFailed { description } => Self::ClaimCheckFailed { description },
+            // Only a request-side source leaves the organization unresolved, and it answers
+            // with its own error in its place; were it ever to reach here, it is that.
+            TokenError::OrgUnresolved => Self::MissingOrg,
             TokenError::KeysUnavailable => Self::KeysUnavailable,
         }
-    }
-}
-
-impl From<TokenError> for AuthError {
-    fn from(error: TokenError) -> Self {
-        Self::from_token(error, Cow::Borrowed(""))
     }
 }
 
@@ -248,7 +226,7 @@ mod tests {
     use super::*;
     use crate::check::ClaimCheck as _;
 
-    const ALL_REASONS: [InvalidTokenReason; 14] = InvalidTokenReason::ALL;
+    const ALL_REASONS: &[InvalidTokenReason] = InvalidTokenReason::ALL;
 
     #[test]
     fn descriptions_are_safe_in_a_quoted_string() {
@@ -256,23 +234,13 @@ mod tests {
         all.extend([
             AuthError::MissingToken,
             AuthError::InvalidRequest,
-            AuthError::MissingOrganization,
-            AuthError::InsufficientScope {
-                required: "a".into(),
-                any_of: false,
-            },
-            AuthError::InsufficientScope {
-                required: "a b".into(),
-                any_of: true,
-            },
-            AuthError::WrongOrganization {
-                required: "".into(),
-            },
-            AuthError::OrganizationScoped {
-                required: "".into(),
-            },
+            AuthError::MissingOrg,
+            AuthError::InsufficientScope { any_of: false },
+            AuthError::InsufficientScope { any_of: true },
+            AuthError::WrongOrg,
+            AuthError::OrgLevelToken,
             AuthError::ClaimCheckFailed {
-                description: crate::check::MachineToMachine::DESCRIPTION,
+                description: crate::check::MachineOnly::DESCRIPTION,
             },
             AuthError::MisconfiguredRoute,
             AuthError::KeysUnavailable,
@@ -304,9 +272,7 @@ mod tests {
             AuthError::InvalidRequest.error_code(),
             Some("invalid_request")
         );
-        let wrong_org = AuthError::WrongOrganization {
-            required: "read:members".into(),
-        };
+        let wrong_org = AuthError::WrongOrg;
         assert_eq!(wrong_org.status(), StatusCode::FORBIDDEN);
         assert_eq!(wrong_org.error_code(), Some("insufficient_scope"));
         assert_eq!(

@@ -16,7 +16,7 @@ use crate::keys::{Algorithm, KeyFetchError, KeyFetchErrorKind, KeySet, KeyStore,
 use crate::settings::{
     DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_SIZE, DEFAULT_VERIFIED_CACHE_BYTES, ValidationSettings,
 };
-use crate::token::{Model, Validator, organization};
+use crate::token::{Policy, Validator};
 
 /// Every algorithm of the crate's table.
 const ALGORITHMS: [Algorithm; 8] = [
@@ -132,7 +132,7 @@ impl FixedValidator {
             audiences,
             leeway: DEFAULT_LEEWAY,
             max_token_size: DEFAULT_MAX_TOKEN_SIZE,
-            allow_organization_level_tokens: false,
+            allow_org_level_tokens: false,
             allowed_clients: None,
             verified_cache_bytes: DEFAULT_VERIFIED_CACHE_BYTES,
         };
@@ -141,15 +141,15 @@ impl FixedValidator {
         })
     }
 
-    /// As [`LogtoState::validate`](crate::LogtoState::validate): verify, then step 5 for a
-    /// global API resource.
+    /// As [`LogtoState::validate`](crate::LogtoState::validate): verify, then the decision
+    /// for a global API resource.
     ///
     /// # Errors
     ///
     /// Why the token is refused.
     pub fn validate(&self, token: &str) -> Result<AuthInfo, AuthError> {
         let info = self.verify(token)?;
-        self.check(&info, Model::Global)?;
+        self.check_global(&info)?;
         Ok(info)
     }
 
@@ -163,18 +163,19 @@ impl FixedValidator {
         Ok(ready(self.validator.verify(token))?)
     }
 
-    /// Step 5 for a global API resource ([`Auth`](crate::Auth), `validate`).
+    /// The decision for a global API resource ([`Auth`](crate::Auth), `validate`).
     ///
     /// # Errors
     ///
     /// Why the token is refused.
     pub fn check_global(&self, info: &AuthInfo) -> Result<(), AuthError> {
-        self.check(info, Model::Global)
+        self.validator.decide(info, &Policy::global())?;
+        Ok(())
     }
 
-    /// Step 5 and the organization rule for organization tokens
-    /// ([`OrgToken`](crate::OrgToken)); `wanted` is the organization the request names
-    /// (`None` for [`AnyOrg`](crate::AnyOrg)). Returns the token's organization.
+    /// The decision for organization tokens ([`OrgToken`](crate::OrgToken)); `wanted` is the
+    /// organization the request names (`None` for [`AnyOrg`](crate::AnyOrg)). Returns the
+    /// token's organization.
     ///
     /// # Errors
     ///
@@ -184,12 +185,11 @@ impl FixedValidator {
         info: &AuthInfo,
         wanted: Option<&str>,
     ) -> Result<String, AuthError> {
-        self.check(info, Model::Organization)?;
-        Ok(organization(info, Model::Organization, wanted)?)
+        organization(self.validator.decide(info, &Policy::org(wanted))?)
     }
 
-    /// Step 5 and the organization rule for organization-level API resources
-    /// ([`OrgApiToken`](crate::OrgApiToken)). Returns the token's organization.
+    /// The decision for organization-level API resources ([`OrgApiToken`](crate::OrgApiToken)).
+    /// Returns the token's organization.
     ///
     /// # Errors
     ///
@@ -199,13 +199,13 @@ impl FixedValidator {
         info: &AuthInfo,
         wanted: Option<&str>,
     ) -> Result<String, AuthError> {
-        self.check(info, Model::OrganizationResource)?;
-        Ok(organization(info, Model::OrganizationResource, wanted)?)
+        organization(self.validator.decide(info, &Policy::org_api(wanted))?)
     }
+}
 
-    fn check(&self, info: &AuthInfo, model: Model) -> Result<(), AuthError> {
-        Ok(self.validator.check(info, model)?)
-    }
+/// The organization an organization model's decision returns (always `Some`).
+fn organization(found: Option<String>) -> Result<String, AuthError> {
+    found.ok_or(AuthError::WrongOrg)
 }
 
 /// Polls `future` once. With a fixed key set nothing ever waits, so it must be ready: a

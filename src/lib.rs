@@ -1,3 +1,14 @@
+// Where a feature is off, its items' links point at their docs.rs pages (which build with
+// every feature), so that the crate docs build without a broken link whatever the features.
+// (Link definitions go first: one after the text would be read as part of its last paragraph.)
+#![cfg_attr(
+    not(feature = "test-util"),
+    doc = "[`testing::TestIssuer`]: https://docs.rs/axum-logto/latest/axum_logto/testing/struct.TestIssuer.html\n[`testing::send`]: https://docs.rs/axum-logto/latest/axum_logto/testing/fn.send.html\n\n"
+)]
+#![cfg_attr(
+    not(feature = "tonic"),
+    doc = "[`AuthInfoExt`]: https://docs.rs/axum-logto/latest/axum_logto/trait.AuthInfoExt.html\n\n"
+)]
 #![doc = include_str!("lib.md")]
 // The crate's lints are in Cargo.toml's `[lints]`; these two hold the library only (tests may
 // unwrap): nothing here may panic on input from a client or from the network.
@@ -35,13 +46,15 @@ pub mod testing;
 #[doc(hidden)]
 pub mod fuzz;
 
-pub use check::{ClaimCheck, MachineToMachine, UserToken};
+pub use check::{ClaimCheck, MachineOnly, UserOnly};
 pub use claims::{Actor, AuthInfo, ClaimTypeError, NoClaims, Scopes};
 pub use error::AuthError;
 pub use extract::{
-    AnyOrg, Auth, OrgApiToken, OrgFromHeader, OrgFromPath, OrgIdHeader, OrgIdParam, OrgSource,
-    OrgToken, ParamName, RequireClaims, RequireScopes,
+    AnyOrg, Auth, OrgApiToken, OrgFromHeader, OrgFromPath, OrgSource, OrgToken, ParamName,
+    RequireCheck, RequireScopes,
 };
+#[doc(hidden)]
+pub use extract::{OrgIdHeader, OrgIdParam};
 pub use keys::{KeyFetchError, KeyFetchErrorKind};
 #[cfg(feature = "tonic")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
@@ -55,7 +68,20 @@ pub use rejection::AuthRejection;
 pub use reqwest;
 pub use scope::{AnyOf, Scope, ScopeSet};
 pub use state::{ConfigError, LogtoState, LogtoStateBuilder};
-pub use token::{CacheStats, InvalidTokenReason};
+pub use token::{CacheStats, InvalidTokenReason, Policy};
+
+/// The former name of [`RequireCheck`].
+#[doc(hidden)]
+#[deprecated(note = "renamed `RequireCheck`: it takes a check, not claims")]
+pub type RequireClaims<K> = RequireCheck<K>;
+/// The former name of [`MachineOnly`].
+#[doc(hidden)]
+#[deprecated(note = "renamed `MachineOnly`")]
+pub type MachineToMachine = MachineOnly;
+/// The former name of [`UserOnly`].
+#[doc(hidden)]
+#[deprecated(note = "renamed `UserOnly`: a claim check, not an extractor")]
+pub type UserToken = UserOnly;
 
 #[doc(hidden)]
 pub mod __private {

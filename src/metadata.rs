@@ -61,9 +61,9 @@ pub(crate) const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 pub struct ResourceMetadata {
     pub(crate) public_url: String,
     pub(crate) resource: Option<String>,
-    pub(crate) scopes_supported: Vec<String>,
-    pub(crate) resource_name: Option<String>,
-    pub(crate) resource_documentation: Option<String>,
+    scopes_supported: Vec<String>,
+    resource_name: Option<String>,
+    resource_documentation: Option<String>,
 }
 
 impl ResourceMetadata {
@@ -113,18 +113,44 @@ impl ResourceMetadata {
     }
 }
 
+impl ResourceMetadata {
+    /// The document for `resource` and the accepted `issuers`, published under `public_url`
+    /// (both checked by `build()`); `query`: the query token source is on.
+    pub(crate) fn publish(
+        &self,
+        public_url: &Url,
+        resource: String,
+        issuers: &[String],
+        query: bool,
+    ) -> Published {
+        let mut bearer_methods_supported = vec!["header"];
+        if query {
+            bearer_methods_supported.push("query");
+        }
+        let document = Document {
+            resource,
+            authorization_servers: issuers.to_vec(),
+            scopes_supported: self.scopes_supported.clone(),
+            bearer_methods_supported,
+            resource_name: self.resource_name.clone(),
+            resource_documentation: self.resource_documentation.clone(),
+        };
+        Published::new(document, public_url)
+    }
+}
+
 /// The document as published (RFC 9728 §2).
 #[derive(Debug, Serialize)]
-pub(crate) struct Document {
-    pub(crate) resource: String,
-    pub(crate) authorization_servers: Vec<String>,
+struct Document {
+    resource: String,
+    authorization_servers: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(crate) scopes_supported: Vec<String>,
-    pub(crate) bearer_methods_supported: Vec<&'static str>,
+    scopes_supported: Vec<String>,
+    bearer_methods_supported: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) resource_name: Option<String>,
+    resource_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) resource_documentation: Option<String>,
+    resource_documentation: Option<String>,
 }
 
 /// The published metadata: the document, its JSON, and where it lives.
@@ -139,7 +165,7 @@ pub(crate) struct Published {
 
 impl Published {
     /// Publishes `document` under `public_url` (already checked to be https or loopback).
-    pub(crate) fn new(document: Document, public_url: &Url) -> Self {
+    fn new(document: Document, public_url: &Url) -> Self {
         // RFC 9728 §3.1: the well-known path goes between the host and the resource's path,
         // which keeps a trailing slash (`https://x/mcp/` → `…/oauth-protected-resource/mcp/`);
         // only the lone `/` of a resource without a path is dropped. Some clients strip the

@@ -1,6 +1,5 @@
 //! [`AuthRejection`]: the response an extractor answers with, per RFC 6750 and RFC 9068.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +9,7 @@ use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
 
 use crate::error::AuthError;
-use crate::settings::DEFAULT_RETRY_INTERVAL;
+use crate::scope::RequiredScopes;
 
 /// Whether `realm` can be quoted in a challenge as it is: no `"`, `\` or control character.
 pub(crate) fn is_quotable_realm(realm: &str) -> bool {
@@ -43,33 +42,46 @@ impl fmt::Debug for RejectionContext {
     }
 }
 
-/// The rejection of every extractor of this crate.
+/// The rejection of every extractor of this crate, of [`LogtoLayer`](crate::LogtoLayer), and
+/// of [`LogtoState::reject`](crate::LogtoState::reject).
 ///
-/// As a response ([`IntoResponse`]) it follows RFC 6750:
+/// As a response ([`IntoResponse`]) it follows RFC 6750 and RFC 9068. This is the crate's one
+/// response table:
 ///
-/// | case | status | `WWW-Authenticate` | body `error` |
-/// |---|---|---|---|
-/// | no bearer token | 401 | `Bearer realm="…"` | `unauthorized` |
-/// | bad token (malformed, signature, expired, issuer, audience, `typ`) | 401 | `Bearer realm="…", error="invalid_token", error_description="…"` | `invalid_token` |
-/// | valid token, missing scope or other organization | 403 | `Bearer realm="…", error="insufficient_scope", error_description="…", scope="…"` | `insufficient_scope` |
-/// | credentials sent twice, or no organization named | 400 | `Bearer realm="…", error="invalid_request", error_description="…"` | `invalid_request` |
-/// | keys unavailable | 503 | none; `Retry-After: <seconds>` | `temporarily_unavailable` |
+/// | case | [`AuthError`] | status | `WWW-Authenticate` | body `error` |
+/// |---|---|---|---|---|
+/// | no bearer token | `MissingToken` | 401 | `Bearer realm="…"` | `unauthorized` |
+/// | bad token: malformed, signature, expired, issuer, audience, `typ`, application | `InvalidToken(reason)` | 401 | `Bearer realm="…", error="invalid_token", error_description="…"` | `invalid_token` |
+/// | valid token without the route's scopes | `InsufficientScope` | 403 | `Bearer realm="…", error="insufficient_scope", error_description="…"` | `insufficient_scope` |
+/// | valid token for another organization | `WrongOrg` | 403 | as above | `insufficient_scope` |
+/// | organization-level token on a global route | `OrgLevelToken` | 403 | as above | `insufficient_scope` |
+/// | valid token that fails the route's claim check | `ClaimCheckFailed` | 403 | as above, the check's description | `insufficient_scope` |
+/// | credentials sent twice or malformed | `InvalidRequest` | 400 | `Bearer realm="…", error="invalid_request", error_description="…"` | `invalid_request` |
+/// | an organization route the request names no organization for | `MissingOrg` | 400 | as above | `invalid_request` |
+/// | a route set up wrongly (server bug) | `MisconfiguredRoute` | 500 | none | `server_error` |
+/// | keys unavailable | `KeysUnavailable` | 503 | none; `Retry-After: <seconds>` | `temporarily_unavailable` |
 ///
-/// The body is JSON: `{"error": "<code>", "error_description": "<fixed text>"}`.
+/// Every 401 and 403 challenge of a route that requires scopes also names them,
+/// `scope="…"` (space-separated), so that a client asks for the right ones the first time;
+/// with [protected-resource metadata](crate::ResourceMetadata) configured, every 401 and 403
+/// also names its URL, `resource_metadata="…"` (RFC 9728). The body is JSON:
+/// `{"error": "<code>", "error_description": "<fixed text>"}`.
 ///
 /// To answer differently, either wrap the extractor in
 /// `axum_extra::extract::WithRejection<E, YourError>` with `impl From<AuthRejection> for
-/// YourError`, or set a hook for every extractor with
+/// YourError` (and [`with_body`](Self::with_body) to keep the challenge), or set a hook for
+/// every extractor and the layer with
 /// [`LogtoStateBuilder::on_rejection`](crate::LogtoStateBuilder::on_rejection).
 ///
 /// ```
 /// use axum::response::IntoResponse;
-/// use axum_logto::{AuthError, AuthRejection, InvalidTokenReason};
+/// use axum_logto::{AuthError, InvalidTokenReason, LogtoState};
 ///
-/// let rejection = AuthRejection::new(
-///     AuthError::InvalidToken(InvalidTokenReason::Expired),
-///     "https://api.example.com",
-/// );
+/// let logto = LogtoState::builder("https://my-tenant.logto.app")
+///     .audience("https://api.example.com")
+///     .build()
+///     .unwrap();
+/// let rejection = logto.reject(AuthError::InvalidToken(InvalidTokenReason::Expired));
 /// assert_eq!(rejection.status(), 401);
 /// assert_eq!(
 ///     rejection.www_authenticate().unwrap(),
@@ -81,8 +93,8 @@ impl fmt::Debug for RejectionContext {
 #[derive(Clone)]
 pub struct AuthRejection {
     error: AuthError,
-    /// The scopes the route needs (empty for none), named in 401 and 403 challenges.
-    scope: Cow<'static, str>,
+    /// What the route required of the token's scopes, named in 401 and 403 challenges.
+    required: RequiredScopes,
     context: Arc<RejectionContext>,
 }
 
@@ -90,47 +102,23 @@ impl fmt::Debug for AuthRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthRejection")
             .field("error", &self.error)
+            .field("required_scopes", &self.required.names)
             .field("realm", &self.context.realm)
             .finish_non_exhaustive()
     }
 }
 
 impl AuthRejection {
-    /// A rejection with the given realm, a `Retry-After` of 2 seconds and no hook; the
-    /// extractors build theirs from the [`LogtoState`](crate::LogtoState)'s configuration.
-    ///
-    /// # Panics
-    ///
-    /// When `realm` contains `"`, `\` or a control character (it could not be quoted).
-    pub fn new(error: AuthError, realm: impl Into<String>) -> Self {
-        let realm = realm.into();
-        assert!(
-            is_quotable_realm(&realm),
-            "a realm must not contain a double quote, a backslash or a control character"
-        );
-        Self::with_context(
-            error,
-            Cow::Borrowed(""),
-            Arc::new(RejectionContext {
-                realm,
-                retry_after: DEFAULT_RETRY_INTERVAL,
-                hook: None,
-                resource_metadata: None,
-            }),
-        )
-    }
-
-    /// A rejection for a route that needs the scopes `scope` (space-separated; empty for
-    /// none), with the state's context.
+    /// A rejection for a route that requires `required`, with the state's context.
     pub(crate) fn with_context(
         error: AuthError,
-        scope: Cow<'static, str>,
+        required: RequiredScopes,
         context: Arc<RejectionContext>,
     ) -> Self {
         log_rejection(&error);
         Self {
             error,
-            scope,
+            required,
             context,
         }
     }
@@ -145,7 +133,7 @@ impl AuthRejection {
         self.error
     }
 
-    /// The HTTP status: 400, 401, 403 or 503.
+    /// The HTTP status: 400, 401, 403, 500 or 503.
     pub fn status(&self) -> StatusCode {
         self.error.status()
     }
@@ -167,17 +155,19 @@ impl AuthRejection {
         self.error.description()
     }
 
+    /// The scopes the route requires (all of them, or one of them for
+    /// [`AnyOf`](crate::AnyOf)), as its challenges name them; empty when it requires none.
+    pub fn required_scopes(&self) -> &'static [&'static str] {
+        self.required.names
+    }
+
     /// The realm of the challenge.
     pub fn realm(&self) -> &str {
         &self.context.realm
     }
 
-    /// The `WWW-Authenticate` challenge, or `None` for the 503 (which has none).
+    /// The `WWW-Authenticate` challenge, or `None` for the 500 and the 503 (which have none).
     pub fn www_authenticate(&self) -> Option<String> {
-        self.challenge(true)
-    }
-
-    fn challenge(&self, with_scope: bool) -> Option<String> {
         // Server-side trouble (500, 503) is no matter of credentials: no challenge.
         if self.error.status().is_server_error() {
             return None;
@@ -189,18 +179,25 @@ impl AuthRejection {
                 self.error.description()
             ));
         }
+        // A 400 is a malformed request, not a matter of authorization: no scope, no metadata.
+        if self.error.status() == StatusCode::BAD_REQUEST {
+            return Some(challenge);
+        }
         // The scopes the route needs, in 401s too (RFC 6750 §3), so that a client asks for
         // the right ones the first time.
-        let scope = self.error.required_scopes().unwrap_or(&self.scope);
-        if with_scope && !scope.is_empty() && self.error.status() != StatusCode::BAD_REQUEST {
-            challenge.push_str(&format!(", scope=\"{scope}\""));
+        if let [first, rest @ ..] = self.required.names {
+            challenge.push_str(", scope=\"");
+            challenge.push_str(first);
+            for scope in rest {
+                challenge.push(' ');
+                challenge.push_str(scope);
+            }
+            challenge.push('"');
         }
         // RFC 9728 §5.1: where a client finds which authorization server to ask; in 403s
         // too, where an MCP client steps up to more scopes (MCP authorization, "Scope
-        // Challenge Handling"). A 400 is a malformed request, not a matter of authorization.
-        if let Some(url) = &self.context.resource_metadata
-            && self.error.status() != StatusCode::BAD_REQUEST
-        {
+        // Challenge Handling").
+        if let Some(url) = &self.context.resource_metadata {
             challenge.push_str(&format!(", resource_metadata=\"{url}\""));
         }
         Some(challenge)
@@ -267,15 +264,13 @@ impl AuthRejection {
     fn keep_rfc_6750(&self, response: &mut Response) {
         *response.status_mut() = self.status();
         let headers = response.headers_mut();
-        if let Some(challenge) = self.www_authenticate() {
-            // The realm is checked at build time and scopes are RFC 6749 scope-tokens, so the
-            // challenge is visible ASCII; a scope set written by hand could still break that,
-            // and then the challenge goes out without its `scope`.
-            let value = HeaderValue::try_from(challenge)
-                .or_else(|_| HeaderValue::try_from(self.challenge(false).unwrap_or_default()));
-            if let Ok(value) = value {
-                headers.insert(WWW_AUTHENTICATE, value);
-            }
+        // Visible ASCII by construction: the realm is checked by `build()`, scope names at
+        // compile time, descriptions are fixed, and a URL serializes percent-encoded.
+        if let Some(value) = self
+            .www_authenticate()
+            .and_then(|challenge| HeaderValue::try_from(challenge).ok())
+        {
+            headers.insert(WWW_AUTHENTICATE, value);
         }
         if let Some(secs) = self.retry_after_secs() {
             headers.insert(RETRY_AFTER, HeaderValue::from(secs));
@@ -287,7 +282,7 @@ fn log_rejection(error: &AuthError) {
     // Never the token itself: only the kind of failure.
     tracing::debug!(
         status = error.status().as_u16(),
-        reason = error.reason(),
+        reason = error.name(),
         "request refused: {}",
         error.description()
     );

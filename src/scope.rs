@@ -5,11 +5,9 @@
 //! cannot be `&str`), so each scope is a marker type declared once with `scopes!`, which
 //! checks the literal at compile time.
 
-use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use crate::claims::Scopes;
-use crate::error::AuthError;
 
 /// One scope, as a marker type. Declare them with [`scopes!`](crate::scopes), which checks
 /// the name at compile time.
@@ -46,46 +44,70 @@ pub trait Scope: Send + Sync + 'static {
     label = "not a scope marker, a tuple of them, `AnyOf<(..)>` or `()`",
     note = "scopes are marker types declared with `axum_logto::scopes! {{ pub ReadDocs = \"read:docs\"; }}`: write `RequireScopes<ReadDocs>` (a string literal cannot be a type parameter on stable Rust), `RequireScopes<(ReadDocs, WriteDocs)>` for all of them, or `RequireScopes<AnyOf<(ReadDocs, WriteDocs)>>` for one of them"
 )]
-pub trait ScopeSet: Send + Sync + 'static {
-    /// The scopes named by this set, in order.
+pub trait ScopeSet: sealed::Sealed + Send + Sync + 'static {
+    /// The scopes named by this set, in order. Each is checked at compile time: a [`Scope`]
+    /// whose [`NAME`](Scope::NAME) is not an RFC 6749 scope-token fails to compile where the
+    /// set is used.
     const SCOPES: &'static [&'static str];
     /// `true` when any one of [`SCOPES`](Self::SCOPES) is enough, `false` when all are needed.
     const ANY_OF: bool = false;
 
     /// Whether `granted` satisfies this set.
     fn is_satisfied_by(granted: &Scopes) -> bool {
-        if Self::ANY_OF {
-            granted.contains_any(Self::SCOPES.iter().copied())
+        RequiredScopes::of::<Self>().is_satisfied_by(granted)
+    }
+}
+
+/// The sets of scopes are this crate's ([`Scope`] markers, tuples of them, [`AnyOf`], `()`), so
+/// that every name a challenge carries was checked at compile time.
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// What a route requires of a token's scopes, as plain data: every one of `names`, or with
+/// `any_of` at least one of them. Built from a [`ScopeSet`] at compile time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct RequiredScopes {
+    pub(crate) names: &'static [&'static str],
+    pub(crate) any_of: bool,
+}
+
+impl RequiredScopes {
+    /// No scope at all.
+    pub(crate) const NONE: Self = Self {
+        names: &[],
+        any_of: false,
+    };
+
+    /// What the set `S` requires.
+    pub(crate) const fn of<S: ScopeSet + ?Sized>() -> Self {
+        Self {
+            names: S::SCOPES,
+            any_of: S::ANY_OF,
+        }
+    }
+
+    /// Whether `granted` satisfies this requirement (always, for no scope).
+    pub(crate) fn is_satisfied_by(self, granted: &Scopes) -> bool {
+        if self.any_of {
+            self.names.is_empty() || granted.contains_any(self.names.iter().copied())
         } else {
-            granted.contains_all(Self::SCOPES.iter().copied())
+            granted.contains_all(self.names.iter().copied())
         }
-    }
-
-    /// The scopes space-separated, as in a challenge's `scope` parameter (empty for `()`).
-    fn required() -> Cow<'static, str> {
-        match Self::SCOPES {
-            [] => Cow::Borrowed(""),
-            [one] => Cow::Borrowed(one),
-            many => Cow::Owned(many.join(" ")),
-        }
-    }
-
-    /// `Ok` when `granted` satisfies this set, else the 403 error naming what is needed.
-    fn check(granted: &Scopes) -> Result<(), AuthError> {
-        if Self::is_satisfied_by(granted) {
-            return Ok(());
-        }
-        Err(AuthError::InsufficientScope {
-            required: Self::required(),
-            any_of: Self::ANY_OF,
-        })
     }
 }
 
+impl<S: Scope> sealed::Sealed for S {}
 impl<S: Scope> ScopeSet for S {
-    const SCOPES: &'static [&'static str] = &[S::NAME];
+    // The check runs when the constant is evaluated, so a `Scope` written by hand with a name
+    // that `scopes!` would refuse cannot reach a challenge either.
+    const SCOPES: &'static [&'static str] = {
+        assert_scope_token(S::NAME);
+        &[S::NAME]
+    };
 }
 
+impl sealed::Sealed for () {}
 impl ScopeSet for () {
     const SCOPES: &'static [&'static str] = &[];
 }
@@ -97,13 +119,16 @@ impl ScopeSet for () {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AnyOf<T>(PhantomData<fn() -> T>);
 
+// Each name is read through its marker's own `SCOPES`, whose evaluation checks it.
 macro_rules! tuple_scope_sets {
     ($($name:ident),+) => {
+        impl<$($name: Scope),+> sealed::Sealed for ($($name,)+) {}
         impl<$($name: Scope),+> ScopeSet for ($($name,)+) {
-            const SCOPES: &'static [&'static str] = &[$($name::NAME),+];
+            const SCOPES: &'static [&'static str] = &[$(<$name as ScopeSet>::SCOPES[0]),+];
         }
+        impl<$($name: Scope),+> sealed::Sealed for AnyOf<($($name,)+)> {}
         impl<$($name: Scope),+> ScopeSet for AnyOf<($($name,)+)> {
-            const SCOPES: &'static [&'static str] = &[$($name::NAME),+];
+            const SCOPES: &'static [&'static str] = &[$(<$name as ScopeSet>::SCOPES[0]),+];
             const ANY_OF: bool = true;
         }
     };
@@ -238,29 +263,17 @@ mod tests {
     }
 
     #[test]
-    fn insufficient_scope_names_what_is_needed() {
+    fn requirements() {
         let granted = Scopes::parse("read:docs");
+        assert!(RequiredScopes::NONE.is_satisfied_by(&Scopes::default()));
         assert_eq!(
-            <(Read, Write)>::check(&granted).unwrap_err(),
-            AuthError::InsufficientScope {
-                required: "read:docs write:docs".into(),
-                any_of: false
-            }
-        );
-        assert_eq!(
-            <AnyOf<(Write, Admin)>>::check(&granted).unwrap_err(),
-            AuthError::InsufficientScope {
-                required: "write:docs admin".into(),
+            RequiredScopes::of::<AnyOf<(Write, Admin)>>(),
+            RequiredScopes {
+                names: &["write:docs", "admin"],
                 any_of: true
             }
         );
-        assert_eq!(
-            Write::check(&Scopes::default()).unwrap_err(),
-            AuthError::InsufficientScope {
-                required: "write:docs".into(),
-                any_of: false
-            }
-        );
-        assert!(<()>::check(&Scopes::default()).is_ok());
+        assert!(!RequiredScopes::of::<(Read, Write)>().is_satisfied_by(&granted));
+        assert!(RequiredScopes::of::<AnyOf<(Write, Read)>>().is_satisfied_by(&granted));
     }
 }

@@ -31,7 +31,7 @@ pub(crate) const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
 /// Default cap on the size of a discovery or JWKS response body: 256 KiB.
 pub(crate) const DEFAULT_MAX_RESPONSE_SIZE: usize = 256 * 1024;
 
-/// What token validation reads (steps 1-3 and 5 of DESIGN.md).
+/// What token validation reads (steps 1-3 and 5 of the README's "Security" section).
 #[derive(Debug, Clone)]
 pub(crate) struct ValidationSettings {
     /// The accepted `iss` values; the first is the tenant's own (`<endpoint>/oidc`).
@@ -41,7 +41,7 @@ pub(crate) struct ValidationSettings {
     pub(crate) leeway: Duration,
     pub(crate) max_token_size: usize,
     /// Whether global routes accept tokens with an `organization_id` claim.
-    pub(crate) allow_organization_level_tokens: bool,
+    pub(crate) allow_org_level_tokens: bool,
     /// The applications (`client_id`) whose tokens are accepted; `None`: any.
     pub(crate) allowed_clients: Option<Vec<String>>,
     /// The verified-token cache's capacity in bytes; 0 turns it off.

@@ -4,13 +4,12 @@
 //! cache's bound would not bound memory. One test in its own binary: the allocator counts the
 //! whole process.
 
-mod common;
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
 use axum_logto::testing::TestIssuer;
-use common::API;
+/// The audience of the tests' states.
+const API: &str = "https://api.example.com";
 
 struct Counting;
 

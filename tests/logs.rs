@@ -2,7 +2,8 @@
 //! operator, and nothing from a token that could forge a log line. One test in its own
 //! binary: the subscriber is process-wide and log lines must not interleave with other tests.
 
-mod common;
+#[path = "support/mod.rs"]
+mod support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -12,7 +13,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum_logto::testing::TestIssuer;
 use axum_logto::{OrgFromPath, OrgToken};
-use common::{API, bearer, call};
+use support::{API, bearer, call};
 
 /// Every formatted log line, in order.
 #[derive(Clone, Default)]
@@ -71,7 +72,7 @@ async fn what_is_logged() {
             get(|org: OrgToken<OrgFromPath>| async move { org.org_id().to_owned() }),
         )
         .with_state(state.clone());
-    let org = bearer(&issuer.token().organization_audience("org-a").sign());
+    let org = bearer(&issuer.token().org_audience("org-a").sign());
     assert_eq!(
         call(&app, "/orgs/org-a/members", &[("authorization", &org)])
             .await
@@ -164,7 +165,7 @@ async fn what_is_logged() {
     let expired = bearer(
         &issuer
             .token()
-            .organization_audience("org-a")
+            .org_audience("org-a")
             .expires_in(-3600)
             .sign(),
     );

@@ -2,7 +2,8 @@
 //! case that should move it, and no label ever holds anything but a fixed value. One test in
 //! its own binary: the recorder is process-wide.
 
-mod common;
+#[path = "support/mod.rs"]
+mod support;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,8 +13,8 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum_logto::testing::{KeyAlgorithm, TestIssuer};
 use axum_logto::{Auth, RequireScopes, scopes};
-use common::{API, call};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
+use support::{API, bearer, call};
 
 scopes! { ReadDocs = "read:docs"; }
 
@@ -213,7 +214,7 @@ async fn each_metric_moves_for_its_case() {
             get(|a: Auth, _: RequireScopes<ReadDocs>| async move { a.sub().to_owned() }),
         )
         .with_state(state.clone());
-    let auth = format!("Bearer {token}");
+    let auth = bearer(&token);
     assert_eq!(
         call(&app, "/twice", &[("authorization", &auth)])
             .await

@@ -3,8 +3,8 @@
 use axum::routing::{delete, get, post};
 use axum::{Extension, Json, Router};
 use axum_logto::{
-    AnyOf, Auth, AuthInfo, ClaimCheck, LogtoLayer, LogtoState, MachineToMachine, OrgApiToken,
-    OrgFromPath, OrgToken, RequireClaims, RequireScopes, scopes,
+    AnyOf, Auth, AuthInfo, ClaimCheck, LogtoLayer, LogtoState, MachineOnly, OrgApiToken,
+    OrgFromPath, OrgToken, RequireCheck, RequireScopes, scopes,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -87,11 +87,11 @@ async fn v1_status(Extension(auth): Extension<AuthInfo>) -> Json<Value> {
     Json(json!({ "status": "ok", "sub": auth.sub() }))
 }
 
-async fn admin_stats(admin: RequireClaims<IsAdmin>) -> Json<Value> {
+async fn admin_stats(admin: RequireCheck<IsAdmin>) -> Json<Value> {
     Json(json!({ "requests": 42, "by": admin.sub(), "roles": admin.custom().roles }))
 }
 
-async fn machine_jobs(machine: RequireClaims<MachineToMachine>) -> Json<Value> {
+async fn machine_jobs(machine: RequireCheck<MachineOnly>) -> Json<Value> {
     Json(json!({ "jobs": ["nightly-export"], "application": machine.sub() }))
 }
 

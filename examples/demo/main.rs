@@ -179,7 +179,7 @@ fn print_curl_lines(issuer: &TestIssuer, base: &str, issuers: &[String]) {
         issuer
             .token()
             .sub("demo-user")
-            .organization_audience(org)
+            .org_audience(org)
             .scopes(scopes.iter().copied())
             .sign()
     };
@@ -188,7 +188,7 @@ fn print_curl_lines(issuer: &TestIssuer, base: &str, issuers: &[String]) {
             .token()
             .sub("demo-user")
             .audience(api)
-            .organization_id(org)
+            .org_id(org)
             .scopes(scopes.iter().copied())
             .sign()
     };

@@ -75,7 +75,7 @@ impl Caller {
         Some(CallToolResult::error(vec![ContentBlock::text(format!(
             "insufficient_scope: {tool} needs the scope {}, which the access token lacks \
              (it has: {}); ask for a token with it",
-            S::required(),
+            S::SCOPES.join(" "),
             if granted.is_empty() {
                 "none".to_owned()
             } else {

@@ -114,7 +114,7 @@ impl Keys {
 }
 
 /// The same ES384 token with its signature's `s` replaced by `n - s`: ECDSA verification
-/// accepts both (signatures are malleable; DESIGN.md knows it), so this string is correctly
+/// accepts both (signatures are malleable; see the README's "Security" section), so this string is correctly
 /// signed although this code never signed it. `None` for a token that is not ES384-shaped.
 pub fn malleated(token: &str) -> Option<String> {
     let (input, signature) = token.rsplit_once('.')?;
@@ -139,7 +139,7 @@ fn to_json(value: &Value) -> Vec<u8> {
 pub enum Flow {
     /// `LogtoState::validate`: a global API resource.
     Global,
-    /// `validate_organization_token(token, ORGANIZATION)`.
+    /// `validate_org_token(token, ORGANIZATION)`.
     Organization,
     /// An organization token for another organization: only `OrgToken<AnyOrg, _>` takes it.
     OtherOrganization,

@@ -21,7 +21,7 @@ pub use scopes::Scopes;
 pub(crate) const ORGANIZATION_AUDIENCE_PREFIX: &str = "urn:logto:organization:";
 
 /// The `<id>` of the first `urn:logto:organization:<id>` among `audiences` (never empty).
-pub(crate) fn audience_organization_id(audiences: &[String]) -> Option<&str> {
+pub(crate) fn audience_org_id(audiences: &[String]) -> Option<&str> {
     audiences
         .iter()
         .find_map(|aud| aud.strip_prefix(ORGANIZATION_AUDIENCE_PREFIX))
@@ -140,30 +140,28 @@ impl AuthInfo {
         self.0.client_id.as_deref()
     }
 
-    /// The `organization_id` claim, present on tokens for organization-level API resources
-    /// only: an organization token (`aud` = `urn:logto:organization:<id>`) has none, see
-    /// [`audience_organization_id`](Self::audience_organization_id). In a handler, the
-    /// organization a request was granted for is `org_id()` of the
-    /// [`OrgToken`](crate::OrgToken) or [`OrgApiToken`](crate::OrgApiToken), whichever model.
-    pub fn organization_id(&self) -> Option<&str> {
-        self.0.organization_id.as_deref()
+    /// The organization the token is for, wherever Logto puts it: the `organization_id` claim
+    /// of a token for an organization-level API resource, else the `<id>` of the first
+    /// `urn:logto:organization:<id>` audience of an organization token; `None` for a token of
+    /// neither kind. The organization extractors' own `org_id()` (which this one stands behind
+    /// through `Deref`) is the organization the request was granted for.
+    pub fn org_id(&self) -> Option<&str> {
+        self.0
+            .organization_id
+            .as_deref()
+            .filter(|id| !id.is_empty())
+            .or_else(|| audience_org_id(&self.0.audience))
     }
 
-    /// The organization id of an organization token: the `<id>` of the first
-    /// `urn:logto:organization:<id>` audience.
-    pub fn audience_organization_id(&self) -> Option<&str> {
-        audience_organization_id(&self.0.audience)
-    }
-
-    /// Whether `urn:logto:organization:<organization_id>` is among the audiences (never for an
-    /// empty `organization_id`).
-    pub fn has_organization_audience(&self, organization_id: &str) -> bool {
-        !organization_id.is_empty()
+    /// Whether `urn:logto:organization:<org_id>` is among the audiences (never for an empty
+    /// `org_id`).
+    pub fn has_org_audience(&self, org_id: &str) -> bool {
+        !org_id.is_empty()
             && self
                 .0
                 .audience
                 .iter()
-                .any(|aud| aud.strip_prefix(ORGANIZATION_AUDIENCE_PREFIX) == Some(organization_id))
+                .any(|aud| aud.strip_prefix(ORGANIZATION_AUDIENCE_PREFIX) == Some(org_id))
     }
 
     /// Whether this token is for the machine-to-machine application itself

@@ -1,14 +1,14 @@
-//! The extractors for global API resources: [`Auth`] and [`RequireScopes`].
+//! The extractors for global API resources: [`Auth`], [`RequireScopes`] and [`RequireCheck`].
 
 use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
 
-use super::{AnyOrg, Granted, extractor, pass};
-use crate::check::{ClaimCheck, is_quotable};
+use super::{AnyOrg, Granted, extractor};
+use crate::check::ClaimCheck;
 use crate::claims::NoClaims;
-use crate::error::AuthError;
 use crate::scope::ScopeSet;
+use crate::token::Policy;
 
 /// Any valid access token for this API: its `aud` holds a configured resource indicator, and
 /// it carries no `organization_id` (an organization-level token is 403 here; see
@@ -67,7 +67,7 @@ pub struct Auth<C = NoClaims> {
 
 extractor!(
     Auth<C>,
-    custom: C, model: Global, org: AnyOrg, scopes: (), check: pass,
+    custom: C, org: AnyOrg, policy: Policy::global().claims::<C>(),
     where C: DeserializeOwned + Send + Sync + 'static,
 );
 
@@ -112,7 +112,7 @@ pub struct RequireScopes<S, C = NoClaims> {
 
 extractor!(
     RequireScopes<S, C>,
-    custom: C, model: Global, org: AnyOrg, scopes: S, check: pass,
+    custom: C, org: AnyOrg, policy: Policy::global().scopes::<S>().claims::<C>(),
     where S: ScopeSet, C: DeserializeOwned + Send + Sync + 'static,
 );
 
@@ -124,12 +124,12 @@ extractor!(
 ///
 /// ```
 /// use axum::{routing::get, Router};
-/// use axum_logto::{LogtoState, MachineToMachine, RequireClaims, UserToken};
+/// use axum_logto::{LogtoState, MachineOnly, RequireCheck, UserOnly};
 ///
-/// async fn jobs(machine: RequireClaims<MachineToMachine>) -> String {
+/// async fn jobs(machine: RequireCheck<MachineOnly>) -> String {
 ///     format!("jobs of {}", machine.sub())
 /// }
-/// async fn profile(user: RequireClaims<UserToken>) -> String {
+/// async fn profile(user: RequireCheck<UserOnly>) -> String {
 ///     format!("profile of {}", user.sub())
 /// }
 ///
@@ -144,30 +144,13 @@ extractor!(
 /// ```
 ///
 /// See [`ClaimCheck`] for a check of your own.
-pub struct RequireClaims<K: ClaimCheck> {
+pub struct RequireCheck<K: ClaimCheck> {
     granted: Granted<K::Claims>,
     _marker: PhantomData<fn() -> K>,
 }
 
 extractor!(
-    RequireClaims<K: ClaimCheck>,
-    custom: K::Claims, model: Global, org: AnyOrg, scopes: (), check: passes::<K>,
+    RequireCheck<K: ClaimCheck>,
+    custom: K::Claims, org: AnyOrg, policy: Policy::global().check::<K>(),
     where K: ClaimCheck,
 );
-
-/// `K`'s check, as the last rule of [`RequireClaims<K>`].
-fn passes<K: ClaimCheck>(granted: &Granted<K::Claims>) -> Result<(), AuthError> {
-    const {
-        assert!(
-            is_quotable(K::DESCRIPTION),
-            "a ClaimCheck DESCRIPTION must be printable ASCII without quote or backslash"
-        );
-    };
-    if K::check(&granted.info, &granted.custom) {
-        Ok(())
-    } else {
-        Err(AuthError::ClaimCheckFailed {
-            description: K::DESCRIPTION,
-        })
-    }
-}

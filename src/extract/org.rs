@@ -4,9 +4,10 @@ use std::marker::PhantomData;
 
 use serde::de::DeserializeOwned;
 
-use super::{Granted, OrgSource, extractor, pass};
+use super::{Granted, OrgSource, extractor};
 use crate::claims::NoClaims;
 use crate::scope::ScopeSet;
+use crate::token::Policy;
 
 /// An organization token (Logto's organization permissions, not an API resource): `aud` is
 /// `urn:logto:organization:<id>`, `<id>` is the organization that `O` reads from the request,
@@ -35,7 +36,7 @@ use crate::scope::ScopeSet;
 /// }
 ///
 /// let logto = LogtoState::builder("https://my-tenant.logto.app")
-///     .organization_tokens_only()
+///     .org_tokens_only()
 ///     .build()
 ///     .unwrap();
 /// let app: Router = Router::new()
@@ -51,7 +52,7 @@ pub struct OrgToken<O, S = (), C = NoClaims> {
 
 extractor!(
     OrgToken<O, S, C>,
-    custom: C, model: Organization, org: O, scopes: S, check: pass,
+    custom: C, org: O, policy: Policy::org(None).scopes::<S>().claims::<C>(),
     where O: OrgSource<St>, S: ScopeSet, C: DeserializeOwned + Send + Sync + 'static,
 );
 
@@ -90,7 +91,7 @@ pub struct OrgApiToken<O, S = (), C = NoClaims> {
 
 extractor!(
     OrgApiToken<O, S, C>,
-    custom: C, model: OrganizationResource, org: O, scopes: S, check: pass,
+    custom: C, org: O, policy: Policy::org_api(None).scopes::<S>().claims::<C>(),
     where O: OrgSource<St>, S: ScopeSet, C: DeserializeOwned + Send + Sync + 'static,
 );
 
@@ -98,11 +99,10 @@ extractor!(
 macro_rules! org_id_accessor {
     ($($name:ident),*) => {$(
         impl<O, S, C> $name<O, S, C> {
-            /// The organization the token is for, which is the one the request targets (for
-            /// [`AnyOrg`](crate::AnyOrg), the token's own).
-            ///
-            /// Not to be confused with [`AuthInfo::organization_id`](crate::AuthInfo::organization_id)
-            /// (reached through `Deref`), which reads the `organization_id` claim only.
+            /// The organization the request was granted for: the one it targets (for
+            /// [`AnyOrg`](crate::AnyOrg), the token's own). It stands in front of
+            /// [`AuthInfo::org_id`](crate::AuthInfo::org_id), reached through `Deref`, which
+            /// says the same of the token without the request.
             pub fn org_id(&self) -> &str {
                 // Always `Some` for the organization models: `grant` sets it or refuses.
                 self.granted.org_id.as_deref().unwrap_or_default()

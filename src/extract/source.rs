@@ -15,8 +15,10 @@ use crate::error::AuthError;
 /// Where a request names the organization it targets; the `O` of
 /// [`OrgToken`](crate::OrgToken) and [`OrgApiToken`](crate::OrgApiToken).
 ///
-/// `S` is the router's state, so a source can look things up (a database pool, a cache).
-/// Implement it for your own source (a subdomain, a cookie, a lookup):
+/// `State` is the router's state, so a source can look things up (a database pool, a cache).
+/// The source runs only for a token whose signature verified, and its error is answered
+/// after the token's own rules (a bad token is answered 401 first). Implement it for your own
+/// source (a subdomain, a cookie, a lookup):
 ///
 /// ```
 /// use axum_logto::{AuthError, OrgSource};
@@ -25,12 +27,12 @@ use crate::error::AuthError;
 /// /// The organization is the first label of the host name: `acme.example.com`.
 /// struct OrgFromSubdomain;
 ///
-/// impl<S: Send + Sync> OrgSource<S> for OrgFromSubdomain {
-///     async fn org_id(parts: &mut Parts, _: &S) -> Result<Option<String>, AuthError> {
+/// impl<State: Send + Sync> OrgSource<State> for OrgFromSubdomain {
+///     async fn org_id(parts: &mut Parts, _: &State) -> Result<Option<String>, AuthError> {
 ///         let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok());
 ///         match host.and_then(|h| h.split('.').next()).filter(|s| !s.is_empty()) {
 ///             Some(label) => Ok(Some(label.to_owned())),
-///             None => Err(AuthError::MissingOrganization),
+///             None => Err(AuthError::MissingOrg),
 ///         }
 ///     }
 /// }
@@ -40,15 +42,14 @@ use crate::error::AuthError;
     label = "not an `OrgSource`",
     note = "use `OrgFromPath` (the `{{org_id}}` path parameter), `OrgFromHeader`, `AnyOrg`, or implement `axum_logto::OrgSource` for `{Self}`"
 )]
-pub trait OrgSource<S>: Send + Sync + 'static {
+pub trait OrgSource<State>: Send + Sync + 'static {
     /// The organization id the request targets, or `None` to accept the token's own
     /// organization without a request-side check (as [`AnyOrg`] does).
     ///
-    /// Return [`AuthError::MissingOrganization`] (400) when the request should name one but
-    /// does not.
+    /// Return [`AuthError::MissingOrg`] (400) when the request should name one but does not.
     fn org_id(
         parts: &mut Parts,
-        state: &S,
+        state: &State,
     ) -> impl Future<Output = Result<Option<String>, AuthError>> + Send;
 }
 
@@ -63,7 +64,8 @@ pub trait ParamName: Send + Sync + 'static {
     const NAME: &'static str;
 }
 
-/// The path parameter `org_id`: the default of [`OrgFromPath`].
+/// The path parameter `org_id`: the default of [`OrgFromPath`] (never named by users).
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct OrgIdParam;
 
@@ -71,7 +73,8 @@ impl ParamName for OrgIdParam {
     const NAME: &'static str = "org_id";
 }
 
-/// The header `x-organization-id`: the default of [`OrgFromHeader`].
+/// The header `x-organization-id`: the default of [`OrgFromHeader`] (never named by users).
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct OrgIdHeader;
 
@@ -100,14 +103,14 @@ impl ParamName for OrgIdHeader {
 ///
 /// The value is percent-decoded and compared exactly (organization ids are case-sensitive).
 /// An empty value, or one that does not decode to UTF-8 (`/orgs/%FF/members`), is the
-/// client's fault: 400 [`AuthError::MissingOrganization`], logged at `debug`. A route without
+/// client's fault: 400 [`AuthError::MissingOrg`], logged at `debug`. A route without
 /// that parameter is the server's: 500 [`AuthError::MisconfiguredRoute`], logged at `error`
 /// once per route.
 #[derive(Debug, Clone, Copy)]
 pub struct OrgFromPath<N = OrgIdParam>(PhantomData<fn() -> N>);
 
-impl<N: ParamName, S: Send + Sync> OrgSource<S> for OrgFromPath<N> {
-    async fn org_id(parts: &mut Parts, _: &S) -> Result<Option<String>, AuthError> {
+impl<N: ParamName, State: Send + Sync> OrgSource<State> for OrgFromPath<N> {
+    async fn org_id(parts: &mut Parts, _: &State) -> Result<Option<String>, AuthError> {
         let params = match RawPathParams::from_request_parts(parts, &()).await {
             Ok(params) => params,
             Err(RawPathParamsRejection::InvalidUtf8InPathParam(_)) => {
@@ -115,13 +118,13 @@ impl<N: ParamName, S: Send + Sync> OrgSource<S> for OrgFromPath<N> {
                     param = N::NAME,
                     "the path parameter does not decode to UTF-8"
                 );
-                return Err(AuthError::MissingOrganization);
+                return Err(AuthError::MissingOrg);
             }
             Err(_) => return Err(misconfigured::<N>(parts)),
         };
         match params.iter().find(|(name, _)| *name == N::NAME) {
             Some((_, id)) if !id.is_empty() => Ok(Some(id.to_owned())),
-            Some(_) => Err(AuthError::MissingOrganization),
+            Some(_) => Err(AuthError::MissingOrg),
             None => Err(misconfigured::<N>(parts)),
         }
     }
@@ -150,16 +153,16 @@ fn misconfigured<N: ParamName>(parts: &Parts) -> AuthError {
 }
 
 /// The organization is the value of header `N` (default `x-organization-id`). A missing or
-/// empty header is 400 [`AuthError::MissingOrganization`].
+/// empty header is 400 [`AuthError::MissingOrg`].
 #[derive(Debug, Clone, Copy)]
 pub struct OrgFromHeader<N = OrgIdHeader>(PhantomData<fn() -> N>);
 
-impl<N: ParamName, S: Send + Sync> OrgSource<S> for OrgFromHeader<N> {
-    async fn org_id(parts: &mut Parts, _: &S) -> Result<Option<String>, AuthError> {
+impl<N: ParamName, State: Send + Sync> OrgSource<State> for OrgFromHeader<N> {
+    async fn org_id(parts: &mut Parts, _: &State) -> Result<Option<String>, AuthError> {
         let mut values = parts.headers.get_all(N::NAME).iter();
         match (values.next().and_then(|v| v.to_str().ok()), values.next()) {
             (Some(id), None) if !id.trim().is_empty() => Ok(Some(id.trim().to_owned())),
-            _ => Err(AuthError::MissingOrganization),
+            _ => Err(AuthError::MissingOrg),
         }
     }
 }
@@ -170,8 +173,8 @@ impl<N: ParamName, S: Send + Sync> OrgSource<S> for OrgFromHeader<N> {
 #[derive(Debug, Clone, Copy)]
 pub struct AnyOrg;
 
-impl<S: Send + Sync> OrgSource<S> for AnyOrg {
-    async fn org_id(_: &mut Parts, _: &S) -> Result<Option<String>, AuthError> {
+impl<State: Send + Sync> OrgSource<State> for AnyOrg {
+    async fn org_id(_: &mut Parts, _: &State) -> Result<Option<String>, AuthError> {
         Ok(None)
     }
 }

@@ -1,7 +1,7 @@
 //! The key store: a lock-free snapshot of the issuer's JWK set, single-flight fetches, the
 //! unknown-`kid` cooldown and the background refresher.
 //!
-//! Policy (DESIGN.md, "Keys"):
+//! Policy (the README's "Security" section, "Keys"):
 //! - reads on the hot path are lock-free (`ArcSwapOption` snapshot);
 //! - a background task refreshes the set every `refresh_interval` without blocking requests;
 //! - an unknown `kid` causes one single-flight refetch, then a cooldown during which unknown

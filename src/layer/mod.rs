@@ -6,7 +6,6 @@
 mod grpc;
 
 use std::future::Future;
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -22,30 +21,34 @@ use tower_service::Service;
 #[cfg(feature = "tonic")]
 pub use grpc::AuthInfoExt;
 
+use crate::check::ClaimCheck;
 use crate::claims::NoClaims;
-use crate::credentials::{bearer_token, token_in_query};
-use crate::error::AuthError;
-use crate::extract::{AnyOrg, grant, pass};
+use crate::credentials::Place;
+use crate::extract::{AnyOrg, grant};
 use crate::rejection::AuthRejection;
 use crate::scope::ScopeSet;
 use crate::state::LogtoState;
-use crate::token::Model;
+use crate::token::Policy;
 
 /// Validates the bearer token of every request to the inner service, as the extractors do:
-/// the same rules (an access token for this API, no organization-level token), the same
-/// answers (statuses, `WWW-Authenticate`, JSON bodies, the
-/// [rejection hook](crate::LogtoStateBuilder::on_rejection)), and optionally the scopes `S`.
+/// the same decision (an access token for this API, no organization-level token, and
+/// optionally [scopes](Self::require_scopes) and a [claim check](Self::require_check)), the
+/// same answers (statuses, `WWW-Authenticate`, JSON bodies, the
+/// [rejection hook](crate::LogtoStateBuilder::on_rejection)).
 ///
 /// On success the verified token's [`AuthInfo`](crate::AuthInfo) is put into the request's
 /// extensions: an Axum handler reads it with `Extension<AuthInfo>` (or any extractor of this
 /// crate, which finds the verified token there and does not verify it again), a tower service
-/// with `request.extensions().get::<AuthInfo>()`.
+/// with `request.extensions().get::<AuthInfo>()`. The extractors need the
+/// [`LogtoState`] in the router's state (`FromRef`); behind the layer on a router without
+/// state, read `Extension<AuthInfo>` instead (and `Option<Extension<AuthInfo>>` behind
+/// [`optional`](Self::optional): a plain `Extension` answers 500 to a request without one).
 ///
 /// Works with `Router::layer` (every route, and the fallback: unknown paths get 401 too),
 /// `Router::route_layer` (matched routes only: unknown paths stay 404), and around any tower
 /// service (`nest_service`, tonic's `Server::builder().layer(..)`). With the `tonic` feature,
 /// a gRPC request (`content-type: application/grpc…`) is refused with a gRPC status instead
-/// of an HTTP one (see [`AuthInfoExt`]).
+/// of an HTTP one (see `AuthInfoExt`).
 ///
 /// ```
 /// use axum::{routing::get, Extension, Router};
@@ -69,10 +72,11 @@ use crate::token::Model;
 ///     .route_layer(LogtoLayer::new(logto.clone()).require_scopes::<Admin>());
 /// let app: Router = Router::new().nest("/v1", v1).nest("/admin", admin);
 /// ```
-pub struct LogtoLayer<S = ()> {
+#[derive(Clone)]
+pub struct LogtoLayer {
     logto: LogtoState,
     optional: bool,
-    _scopes: PhantomData<fn() -> S>,
+    policy: Policy<'static>,
 }
 
 impl LogtoLayer {
@@ -81,12 +85,10 @@ impl LogtoLayer {
         Self {
             logto,
             optional: false,
-            _scopes: PhantomData,
+            policy: Policy::global(),
         }
     }
-}
 
-impl<S> LogtoLayer<S> {
     /// Lets requests without a token through (with no `AuthInfo` in their extensions); a
     /// request with a bad token is still refused. Default: a token is required.
     pub fn optional(mut self) -> Self {
@@ -94,39 +96,34 @@ impl<S> LogtoLayer<S> {
         self
     }
 
-    /// Requires the scopes `T` too (a [`scopes!`](crate::scopes) marker, a tuple of them, or
-    /// [`AnyOf`](crate::AnyOf)): 403 `insufficient_scope` naming them otherwise. Default: no
-    /// scope.
-    pub fn require_scopes<T: ScopeSet>(self) -> LogtoLayer<T> {
-        LogtoLayer {
-            logto: self.logto,
-            optional: self.optional,
-            _scopes: PhantomData,
-        }
+    /// Requires the scopes `S` too (a [`scopes!`](crate::scopes) marker, a tuple of them, or
+    /// [`AnyOf`](crate::AnyOf)): 403 `insufficient_scope` naming them otherwise, as
+    /// [`RequireScopes<S>`](crate::RequireScopes). Default: no scope.
+    pub fn require_scopes<S: ScopeSet>(mut self) -> Self {
+        self.policy = self.policy.scopes::<S>();
+        self
+    }
+
+    /// Requires that the token passes the claim check `K` too (for instance
+    /// [`MachineOnly`](crate::MachineOnly)): 403 with its description otherwise, as
+    /// [`RequireCheck<K>`](crate::RequireCheck). Default: none.
+    pub fn require_check<K: ClaimCheck>(mut self) -> Self {
+        self.policy = self.policy.check::<K>();
+        self
     }
 }
 
-impl<S> Clone for LogtoLayer<S> {
-    fn clone(&self) -> Self {
-        Self {
-            logto: self.logto.clone(),
-            optional: self.optional,
-            _scopes: PhantomData,
-        }
-    }
-}
-
-impl<S> std::fmt::Debug for LogtoLayer<S> {
+impl std::fmt::Debug for LogtoLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LogtoLayer")
             .field("optional", &self.optional)
-            .field("scopes", &std::any::type_name::<S>())
+            .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
 }
 
-impl<I, S> Layer<I> for LogtoLayer<S> {
-    type Service = LogtoService<I, S>;
+impl<I> Layer<I> for LogtoLayer {
+    type Service = LogtoService<I>;
 
     fn layer(&self, inner: I) -> Self::Service {
         LogtoService {
@@ -137,12 +134,12 @@ impl<I, S> Layer<I> for LogtoLayer<S> {
 }
 
 /// The service of a [`LogtoLayer`].
-pub struct LogtoService<I, S = ()> {
+pub struct LogtoService<I> {
     inner: I,
-    layer: LogtoLayer<S>,
+    layer: LogtoLayer,
 }
 
-impl<I: Clone, S> Clone for LogtoService<I, S> {
+impl<I: Clone> Clone for LogtoService<I> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
@@ -151,7 +148,7 @@ impl<I: Clone, S> Clone for LogtoService<I, S> {
     }
 }
 
-impl<I, S> std::fmt::Debug for LogtoService<I, S> {
+impl<I> std::fmt::Debug for LogtoService<I> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LogtoService")
             .field("layer", &self.layer)
@@ -161,14 +158,13 @@ impl<I, S> std::fmt::Debug for LogtoService<I, S> {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-impl<I, S, ReqBody, ResBody> Service<Request<ReqBody>> for LogtoService<I, S>
+impl<I, ReqBody, ResBody> Service<Request<ReqBody>> for LogtoService<I>
 where
     I: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
     I::Future: Send + 'static,
     ReqBody: Send + 'static,
     ResBody: http_body::Body<Data = Bytes> + Send + 'static,
     ResBody::Error: Into<BoxError>,
-    S: ScopeSet,
 {
     type Response = Response<Body>;
     type Error = I::Error;
@@ -186,11 +182,10 @@ where
         let layer = self.layer.clone();
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
-            match authorize::<S>(&mut parts, &layer).await {
-                Ok(()) => {
-                    let from_query = token_in_query(&parts, layer.logto.token_sources());
+            match authorize(&mut parts, &layer).await {
+                Ok(place) => {
                     let mut response = inner.call(Request::from_parts(parts, body)).await?;
-                    if from_query {
+                    if place == Some(Place::Query) {
                         // RFC 6750 §2.3: a response to a URL that holds a token is private.
                         response
                             .headers_mut()
@@ -205,23 +200,17 @@ where
     }
 }
 
-/// The extractors' own path (steps 1-5 once per request, then the scopes), for a global
-/// route; the verified token is left in the extensions for later extractors, and its
-/// `AuthInfo` for the inner service.
-async fn authorize<S: ScopeSet>(
-    parts: &mut Parts,
-    layer: &LogtoLayer<S>,
-) -> Result<(), AuthRejection> {
-    let logto = &layer.logto;
-    if layer.optional && bearer_token(parts, logto.token_sources()) == Err(AuthError::MissingToken)
-    {
-        return Ok(());
-    }
-    let granted = grant::<(), AnyOrg, S, NoClaims>(parts, logto, &(), Model::Global, pass)
-        .await
-        .map_err(|error| logto.reject_for(error, S::required()))?;
-    parts.extensions.insert(granted.info);
-    Ok(())
+/// The extractors' own path, with the layer's policy; the verified token is left in the
+/// extensions for later extractors, and its `AuthInfo` for the inner service. Where the token
+/// was, if the request had one.
+async fn authorize(parts: &mut Parts, layer: &LogtoLayer) -> Result<Option<Place>, AuthRejection> {
+    let granted =
+        grant::<(), AnyOrg, NoClaims>(parts, &layer.logto, &(), &layer.policy, layer.optional)
+            .await?;
+    Ok(granted.map(|granted| {
+        parts.extensions.insert(granted.info);
+        granted.place
+    }))
 }
 
 /// The answer to a refused request: a gRPC status to a gRPC client (feature `tonic`), else

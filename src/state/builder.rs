@@ -9,7 +9,7 @@ use url::Url;
 use super::{ConfigError, LogtoState};
 use crate::credentials::TokenSources;
 use crate::keys::{KeyStore, default_client};
-use crate::metadata::{Document, Published, ResourceMetadata};
+use crate::metadata::{Published, ResourceMetadata};
 use crate::rejection::{AuthRejection, RejectionContext, RejectionHook, is_quotable_realm};
 use crate::settings::{
     DEFAULT_FETCH_TIMEOUT, DEFAULT_LEEWAY, DEFAULT_MAX_KEY_SET_AGE, DEFAULT_MAX_RESPONSE_SIZE,
@@ -39,28 +39,28 @@ use crate::token::Validator;
 #[derive(Clone)]
 #[must_use = "a builder does nothing until `.build()` is called"]
 pub struct LogtoStateBuilder {
-    pub(crate) endpoint: String,
-    pub(crate) audiences: Vec<String>,
-    pub(crate) organization_tokens_only: bool,
-    pub(crate) leeway: Duration,
-    pub(crate) issuer: Option<String>,
-    pub(crate) jwks_uri: Option<String>,
-    pub(crate) client: Option<reqwest::Client>,
-    pub(crate) additional_issuers: Vec<String>,
-    pub(crate) allow_organization_level_tokens: bool,
-    pub(crate) fetch_timeout: Duration,
-    pub(crate) refresh_interval: Duration,
-    pub(crate) unknown_kid_cooldown: Duration,
-    pub(crate) retry_interval: Duration,
-    pub(crate) max_key_set_age: Duration,
-    pub(crate) verified_cache_bytes: usize,
-    pub(crate) allowed_clients: Option<Vec<String>>,
-    pub(crate) sources: TokenSources,
-    pub(crate) metadata: Option<ResourceMetadata>,
-    pub(crate) max_token_size: usize,
-    pub(crate) max_response_size: usize,
-    pub(crate) realm: Option<String>,
-    pub(crate) hook: Option<RejectionHook>,
+    endpoint: String,
+    audiences: Vec<String>,
+    org_tokens_only: bool,
+    leeway: Duration,
+    issuer: Option<String>,
+    jwks_uri: Option<String>,
+    client: Option<reqwest::Client>,
+    additional_issuers: Vec<String>,
+    allow_org_level_tokens: bool,
+    fetch_timeout: Duration,
+    refresh_interval: Duration,
+    unknown_kid_cooldown: Duration,
+    retry_interval: Duration,
+    max_key_set_age: Duration,
+    verified_cache_bytes: usize,
+    allowed_clients: Option<Vec<String>>,
+    sources: TokenSources,
+    metadata: Option<ResourceMetadata>,
+    max_token_size: usize,
+    max_response_size: usize,
+    realm: Option<String>,
+    hook: Option<RejectionHook>,
 }
 
 impl fmt::Debug for LogtoStateBuilder {
@@ -68,14 +68,11 @@ impl fmt::Debug for LogtoStateBuilder {
         f.debug_struct("LogtoStateBuilder")
             .field("endpoint", &self.endpoint)
             .field("audiences", &self.audiences)
-            .field("organization_tokens_only", &self.organization_tokens_only)
+            .field("org_tokens_only", &self.org_tokens_only)
             .field("leeway", &self.leeway)
             .field("issuer", &self.issuer)
             .field("additional_issuers", &self.additional_issuers)
-            .field(
-                "allow_organization_level_tokens",
-                &self.allow_organization_level_tokens,
-            )
+            .field("allow_org_level_tokens", &self.allow_org_level_tokens)
             .field("jwks_uri", &self.jwks_uri)
             .field("custom_client", &self.client.is_some())
             .field("fetch_timeout", &self.fetch_timeout)
@@ -102,11 +99,11 @@ impl LogtoStateBuilder {
         Self {
             endpoint: endpoint.into(),
             audiences: Vec::new(),
-            organization_tokens_only: false,
+            org_tokens_only: false,
             leeway: DEFAULT_LEEWAY,
             issuer: None,
             additional_issuers: Vec::new(),
-            allow_organization_level_tokens: false,
+            allow_org_level_tokens: false,
             jwks_uri: None,
             client: None,
             fetch_timeout: DEFAULT_FETCH_TIMEOUT,
@@ -128,7 +125,7 @@ impl LogtoStateBuilder {
     /// Adds an accepted audience: the API resource indicator configured in Logto (for instance
     /// `https://api.example.com`). Call it once per resource; a token is accepted when its
     /// `aud` contains any of them. Default: none, and `build()` fails without one unless
-    /// [`organization_tokens_only`](Self::organization_tokens_only) is set.
+    /// [`org_tokens_only`](Self::org_tokens_only) is set.
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audiences.push(audience.into());
         self
@@ -139,15 +136,15 @@ impl LogtoStateBuilder {
     /// configured, [`LogtoState::validate`] and the API-resource extractors reject every token
     /// as [`WrongAudience`](crate::InvalidTokenReason::WrongAudience); organization-token
     /// validation works as usual. Default: off.
-    pub fn organization_tokens_only(mut self) -> Self {
-        self.organization_tokens_only = true;
+    pub fn org_tokens_only(mut self) -> Self {
+        self.org_tokens_only = true;
         self
     }
 
     /// Lets global routes ([`Auth`](crate::Auth), [`RequireScopes`](crate::RequireScopes),
     /// [`LogtoState::validate`]) accept tokens that carry an `organization_id` claim. Default:
     /// off, and such tokens get 403
-    /// [`OrganizationScoped`](crate::AuthError::OrganizationScoped).
+    /// [`OrgLevelToken`](crate::AuthError::OrgLevelToken).
     ///
     /// **Risk**: in Logto an API resource's permissions can be granted by global roles *and*
     /// by organization roles. A token requested with `organization_id` carries the
@@ -155,15 +152,16 @@ impl LogtoStateBuilder {
     /// organization is its admin there. With this option on, such a user passes
     /// `RequireScopes<Admin>` on a global route. Turn it on only when every permission of the
     /// API means the same in an organization as globally.
-    pub fn allow_organization_level_tokens(mut self) -> Self {
-        self.allow_organization_level_tokens = true;
+    pub fn allow_org_level_tokens(mut self) -> Self {
+        self.allow_org_level_tokens = true;
         self
     }
 
-    /// Accepts only tokens issued to these applications (their `client_id`, compared exactly
-    /// as opaque strings: Logto's client ids may be URLs, for client ID metadata documents);
-    /// a token for any other application, or without `client_id`, is 401 `invalid_token`
-    /// ([`ClientNotAllowed`](crate::InvalidTokenReason::ClientNotAllowed)). Calls add up.
+    /// Accepts only tokens issued to the application `client_id` (and to the others named by
+    /// further calls): compared exactly as an opaque string (Logto's client ids may be URLs,
+    /// for client ID metadata documents). A token for any other application, or without
+    /// `client_id`, is 401 `invalid_token`
+    /// ([`ClientNotAllowed`](crate::InvalidTokenReason::ClientNotAllowed)). Repeatable.
     /// Default: every application of the tenant.
     ///
     /// ```
@@ -171,20 +169,42 @@ impl LogtoStateBuilder {
     ///
     /// let logto = LogtoState::builder("https://my-tenant.logto.app")
     ///     .audience("https://api.example.com")
-    ///     .allowed_clients(["web-app-id", "https://agent.example.com/client.json"])
+    ///     .allowed_client("web-app-id")
+    ///     .allowed_client("https://agent.example.com/client.json")
     ///     .build()
     ///     .unwrap();
     /// # let _ = logto;
     /// ```
-    pub fn allowed_clients<I, T>(mut self, clients: I) -> Self
+    pub fn allowed_client(mut self, client_id: impl Into<String>) -> Self {
+        self.allowed_clients
+            .get_or_insert_with(Vec::new)
+            .push(client_id.into());
+        self
+    }
+
+    /// [`allowed_client`](Self::allowed_client) for each of `clients`.
+    #[doc(hidden)]
+    #[deprecated(note = "call `allowed_client` once per application")]
+    pub fn allowed_clients<I, T>(self, clients: I) -> Self
     where
         I: IntoIterator<Item = T>,
         T: Into<String>,
     {
-        self.allowed_clients
-            .get_or_insert_with(Vec::new)
-            .extend(clients.into_iter().map(Into::into));
-        self
+        clients.into_iter().fold(self, Self::allowed_client)
+    }
+
+    /// The former name of [`org_tokens_only`](Self::org_tokens_only).
+    #[doc(hidden)]
+    #[deprecated(note = "renamed `org_tokens_only`")]
+    pub fn organization_tokens_only(self) -> Self {
+        self.org_tokens_only()
+    }
+
+    /// The former name of [`allow_org_level_tokens`](Self::allow_org_level_tokens).
+    #[doc(hidden)]
+    #[deprecated(note = "renamed `allow_org_level_tokens`")]
+    pub fn allow_organization_level_tokens(self) -> Self {
+        self.allow_org_level_tokens()
     }
 
     /// Clock skew tolerated on `exp`, `nbf` and `iat`, at most 5 minutes (`build()` refuses
@@ -449,9 +469,61 @@ impl LogtoStateBuilder {
     /// # Errors
     ///
     /// [`ConfigError`] when a URL is invalid or insecure, no audience is configured (see
-    /// [`organization_tokens_only`](Self::organization_tokens_only)), the realm or an audience
-    /// is unusable, a limit is zero, or the default HTTP client cannot be built.
+    /// [`org_tokens_only`](Self::org_tokens_only)), the realm or an audience is unusable, a
+    /// limit is zero, or the default HTTP client cannot be built.
     pub fn build(self) -> Result<LogtoState, ConfigError> {
+        let urls = self.urls()?;
+        self.check_limits()?;
+        let realm = self.checked_realm(&urls.issuers[0])?;
+        let client = match self.client.clone() {
+            Some(client) => client,
+            None => default_client().map_err(|_| ConfigError::HttpClient)?,
+        };
+        let metadata = self
+            .metadata
+            .as_ref()
+            .map(|metadata| self.publish(metadata, &urls.issuers))
+            .transpose()?
+            .map(Arc::new);
+        let rejection = Arc::new(RejectionContext {
+            realm,
+            retry_after: self.retry_interval,
+            hook: self.hook.clone(),
+            resource_metadata: metadata.as_ref().map(|m| m.url.clone()),
+        });
+        let fetch = FetchSettings {
+            client,
+            discovery_url: urls.discovery,
+            jwks_uri: urls.jwks_uri,
+            issuer: urls.issuers[0].clone(),
+            timeout: self.fetch_timeout,
+            refresh_interval: self.refresh_interval,
+            unknown_kid_cooldown: self.unknown_kid_cooldown,
+            retry_interval: self.retry_interval,
+            max_key_set_age: self.max_key_set_age,
+            max_response_size: self.max_response_size,
+        };
+        let validation = ValidationSettings {
+            issuers: urls.issuers,
+            audiences: self.audiences,
+            leeway: self.leeway,
+            max_token_size: self.max_token_size,
+            allow_org_level_tokens: self.allow_org_level_tokens,
+            verified_cache_bytes: self.verified_cache_bytes,
+            allowed_clients: self.allowed_clients,
+        };
+        let validator = Validator::new(validation, KeyStore::new(fetch));
+        Ok(LogtoState::from_parts(
+            validator,
+            rejection,
+            self.sources,
+            metadata,
+        ))
+    }
+
+    /// Step 1 of `build()`: the endpoint, the accepted issuers (the tenant's first), and where
+    /// the keys come from (discovery, unless the JWKS URI is given).
+    fn urls(&self) -> Result<Urls, ConfigError> {
         let endpoint = endpoint_url(&self.endpoint)?;
         let endpoint = endpoint.as_str().trim_end_matches('/');
         let issuer = match &self.issuer {
@@ -462,7 +534,7 @@ impl LogtoStateBuilder {
             }
             None => format!("{endpoint}/oidc"),
         };
-        let mut issuers = vec![issuer.clone()];
+        let mut issuers = vec![issuer];
         for extra in &self.additional_issuers {
             parse_url(extra, "additional_issuer")?;
             if !issuers.contains(extra) {
@@ -474,15 +546,23 @@ impl LogtoStateBuilder {
             .as_deref()
             .map(|uri| parse_url(uri, "jwks_uri"))
             .transpose()?;
-        let discovery_url = match jwks_uri {
+        let discovery = match jwks_uri {
             Some(_) => None,
             None => Some(parse_url(
                 &format!("{endpoint}/oidc/.well-known/openid-configuration"),
                 "endpoint",
             )?),
         };
+        Ok(Urls {
+            issuers,
+            jwks_uri,
+            discovery,
+        })
+    }
 
-        if self.audiences.is_empty() && !self.organization_tokens_only {
+    /// Step 2: the audiences, the limits and the token source names.
+    fn check_limits(&self) -> Result<(), ConfigError> {
+        if self.audiences.is_empty() && !self.org_tokens_only {
             return Err(ConfigError::MissingAudience);
         }
         if let Some(bad) = self
@@ -491,14 +571,6 @@ impl LogtoStateBuilder {
             .find(|a| a.is_empty() || a.chars().any(char::is_whitespace))
         {
             return Err(ConfigError::InvalidAudience { value: bad.clone() });
-        }
-        let realm = self
-            .realm
-            .clone()
-            .or_else(|| self.audiences.first().cloned())
-            .unwrap_or_else(|| issuer.clone());
-        if realm.is_empty() || !is_quotable_realm(&realm) {
-            return Err(ConfigError::InvalidRealm { value: realm });
         }
         for (what, zero) in [
             ("fetch_timeout", self.fetch_timeout.is_zero()),
@@ -534,55 +606,24 @@ impl LogtoStateBuilder {
                 leeway: self.leeway,
             });
         }
-
-        let client = match self.client.clone() {
-            Some(client) => client,
-            None => default_client().map_err(|_| ConfigError::HttpClient)?,
-        };
-
-        let metadata = self
-            .metadata
-            .as_ref()
-            .map(|metadata| self.publish(metadata, &issuers))
-            .transpose()?
-            .map(Arc::new);
-        let rejection = Arc::new(RejectionContext {
-            realm,
-            retry_after: self.retry_interval,
-            hook: self.hook.clone(),
-            resource_metadata: metadata.as_ref().map(|m| m.url.clone()),
-        });
-        let validation = ValidationSettings {
-            issuers,
-            audiences: self.audiences.clone(),
-            leeway: self.leeway,
-            max_token_size: self.max_token_size,
-            allow_organization_level_tokens: self.allow_organization_level_tokens,
-            verified_cache_bytes: self.verified_cache_bytes,
-            allowed_clients: self.allowed_clients.clone(),
-        };
-        let fetch = FetchSettings {
-            client,
-            discovery_url,
-            jwks_uri,
-            issuer,
-            timeout: self.fetch_timeout,
-            refresh_interval: self.refresh_interval,
-            unknown_kid_cooldown: self.unknown_kid_cooldown,
-            retry_interval: self.retry_interval,
-            max_key_set_age: self.max_key_set_age,
-            max_response_size: self.max_response_size,
-        };
-        let validator = Validator::new(validation, KeyStore::new(fetch));
-        Ok(LogtoState::from_parts(
-            validator,
-            rejection,
-            self.sources.clone(),
-            metadata,
-        ))
+        Ok(())
     }
 
-    /// The protected-resource metadata document and where it is published.
+    /// Step 3: the realm of challenges (the configured one, else the first audience, else the
+    /// tenant's issuer), which must be quotable as it is.
+    fn checked_realm(&self, issuer: &str) -> Result<String, ConfigError> {
+        let realm = self
+            .realm
+            .clone()
+            .or_else(|| self.audiences.first().cloned())
+            .unwrap_or_else(|| issuer.to_owned());
+        if realm.is_empty() || !is_quotable_realm(&realm) {
+            return Err(ConfigError::InvalidRealm { value: realm });
+        }
+        Ok(realm)
+    }
+
+    /// The protected-resource metadata document and where it is published, its URLs checked.
     fn publish(
         &self,
         metadata: &ResourceMetadata,
@@ -595,20 +636,16 @@ impl LogtoStateBuilder {
             .or_else(|| self.audiences.first().cloned())
             .ok_or(ConfigError::MissingResource)?;
         parse_url(&resource, "resource_metadata resource")?;
-        let mut bearer_methods_supported = vec!["header"];
-        if self.sources.query.is_some() {
-            bearer_methods_supported.push("query");
-        }
-        let document = Document {
-            resource,
-            authorization_servers: issuers.to_vec(),
-            scopes_supported: metadata.scopes_supported.clone(),
-            bearer_methods_supported,
-            resource_name: metadata.resource_name.clone(),
-            resource_documentation: metadata.resource_documentation.clone(),
-        };
-        Ok(Published::new(document, &public_url))
+        Ok(metadata.publish(&public_url, resource, issuers, self.sources.query.is_some()))
     }
+}
+
+/// Where `build()` found the tenant: what it accepts as `iss`, and where its keys come from.
+struct Urls {
+    issuers: Vec<String>,
+    jwks_uri: Option<Url>,
+    /// `None` when the JWKS URI is configured.
+    discovery: Option<Url>,
 }
 
 /// The Logto endpoint as a URL. Logto's console also shows the "Issuer endpoint"
@@ -809,7 +846,7 @@ mod tests {
         );
         assert!(
             LogtoStateBuilder::new("https://t.logto.app")
-                .organization_tokens_only()
+                .org_tokens_only()
                 .build()
                 .is_ok()
         );
@@ -862,7 +899,7 @@ mod tests {
         assert_eq!(state.issuer(), "https://t.logto.app/oidc");
         assert_eq!(state.realm(), "https://api.example.com");
         let org_only = LogtoStateBuilder::new("https://t.logto.app")
-            .organization_tokens_only()
+            .org_tokens_only()
             .build()
             .unwrap();
         assert_eq!(org_only.realm(), "https://t.logto.app/oidc");

@@ -26,7 +26,7 @@ pub enum ConfigError {
         /// The value refused.
         value: String,
     },
-    /// No audience was configured, and [`LogtoStateBuilder::organization_tokens_only`](crate::LogtoStateBuilder::organization_tokens_only) was not
+    /// No audience was configured, and [`LogtoStateBuilder::org_tokens_only`](crate::LogtoStateBuilder::org_tokens_only) was not
     /// called either.
     MissingAudience,
     /// An audience is empty or contains whitespace.
@@ -79,7 +79,7 @@ impl fmt::Display for ConfigError {
             ),
             Self::MissingAudience => f.write_str(
                 "no audience is configured: call .audience(\"<API resource indicator>\"), \
-                 or .organization_tokens_only() for an API that takes only organization tokens",
+                 or .org_tokens_only() for an API that takes only organization tokens",
             ),
             Self::InvalidAudience { value } => {
                 write!(f, "the audience {value:?} is empty or contains whitespace")

@@ -3,7 +3,6 @@
 mod builder;
 mod config_error;
 
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -19,8 +18,9 @@ use crate::error::AuthError;
 use crate::keys::KeyFetchError;
 use crate::metadata::Published;
 use crate::rejection::{AuthRejection, RejectionContext};
+use crate::scope::RequiredScopes;
 use crate::telemetry;
-use crate::token::{CacheStats, Model, Validator, organization};
+use crate::token::{CacheStats, Policy, Validator};
 
 /// Validates Logto access tokens; holds the configuration and the cached signing keys.
 ///
@@ -52,15 +52,6 @@ struct Inner {
     metadata: Option<Arc<Published>>,
 }
 
-/// Counts the outcome of a validation outside Axum (feature `metrics`).
-fn counted(result: Result<AuthInfo, AuthError>) -> Result<AuthInfo, AuthError> {
-    match &result {
-        Ok(_) => telemetry::accepted(),
-        Err(error) => telemetry::refused(error.reason()),
-    }
-    result
-}
-
 impl LogtoState {
     /// Starts a builder for the Logto `endpoint` (for instance `https://my-tenant.logto.app`,
     /// or `http://localhost:3001` for a local Logto). See [`LogtoStateBuilder`] for the
@@ -87,14 +78,17 @@ impl LogtoState {
         }
     }
 
-    /// The rejection for `error`, with this state's realm, `Retry-After` and hook.
+    /// The rejection for `error`, with this state's realm, `Retry-After`,
+    /// protected-resource metadata and hook: what the extractors answer with (see the table on
+    /// [`AuthRejection`]), for an error of your own making or one from
+    /// [`authorize`](Self::authorize).
     pub fn reject(&self, error: AuthError) -> AuthRejection {
-        self.reject_for(error, Cow::Borrowed(""))
+        self.reject_for(error, RequiredScopes::NONE)
     }
 
-    /// The rejection for `error` on a route that needs the scopes `scope`.
-    pub(crate) fn reject_for(&self, error: AuthError, scope: Cow<'static, str>) -> AuthRejection {
-        AuthRejection::with_context(error, scope, self.inner.rejection.clone())
+    /// The rejection for `error` on a route that requires `required`.
+    pub(crate) fn reject_for(&self, error: AuthError, required: RequiredScopes) -> AuthRejection {
+        AuthRejection::with_context(error, required, self.inner.rejection.clone())
     }
 
     /// Where requests may carry their token besides the `Authorization` header.
@@ -123,55 +117,89 @@ impl LogtoState {
         self.inner.validator.preload().await
     }
 
-    /// Validates an access token for this API (its `aud` must contain a configured audience)
-    /// and returns what it says. Scopes are not checked here: see
-    /// [`AuthInfo::scopes`].
+    /// Decides whether `token` suffices for `policy`: the same decision, in the same order and
+    /// with the same errors, as the extractors (see [`Policy`] for which policy each states).
+    /// For code outside Axum handlers: WebSocket messages, tonic interceptors, background
+    /// jobs. Needs a Tokio runtime (a key fetch runs as a task of its own). Each call is
+    /// counted by the metrics (feature `metrics`).
     ///
-    /// Usable outside Axum handlers: WebSocket upgrades, tonic interceptors, background jobs.
-    /// Needs a Tokio runtime (a key fetch runs as a task of its own).
-    /// A token with an `organization_id` claim is refused with
-    /// [`AuthError::OrganizationScoped`] (403) unless
-    /// [`allow_organization_level_tokens`](LogtoStateBuilder::allow_organization_level_tokens)
-    /// is set. If you keep anything per token, key it by [`AuthInfo::jti`], never by the token's
-    /// text (ECDSA signatures are malleable).
+    /// If you keep anything per token, key it by [`AuthInfo::jti`], never by the token's text
+    /// (ECDSA signatures are malleable).
     ///
     /// # Errors
     ///
-    /// [`AuthError::InvalidToken`] with the failed rule, or [`AuthError::KeysUnavailable`]
-    /// when no key set could ever be loaded.
+    /// What the extractor of the same policy would answer (see the table on
+    /// [`AuthRejection`]): [`AuthError::InvalidToken`] with the failed rule,
+    /// [`AuthError::KeysUnavailable`] when no key set could be loaded, or a 403 kind
+    /// ([`AuthError::InsufficientScope`], [`AuthError::WrongOrg`],
+    /// [`AuthError::OrgLevelToken`], [`AuthError::ClaimCheckFailed`]).
+    pub async fn authorize(&self, token: &str, policy: &Policy<'_>) -> Result<AuthInfo, AuthError> {
+        let result = self.validator().authorize(token, policy).await;
+        match &result {
+            Ok(_) => telemetry::accepted(),
+            Err(error) => telemetry::refused(AuthError::from(*error).name()),
+        }
+        result.map_err(AuthError::from)
+    }
+
+    /// Validates an access token for this API (its `aud` must contain a configured audience)
+    /// and returns what it says: [`authorize`](Self::authorize) with [`Policy::global`].
+    /// Scopes are not checked here (see [`AuthInfo::scopes`], or [`Policy::scopes`]).
+    ///
+    /// A token with an `organization_id` claim is refused with [`AuthError::OrgLevelToken`]
+    /// (403) unless [`allow_org_level_tokens`](LogtoStateBuilder::allow_org_level_tokens) is
+    /// set.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::InvalidToken`] with the failed rule, [`AuthError::OrgLevelToken`], or
+    /// [`AuthError::KeysUnavailable`] when no key set could ever be loaded.
     pub async fn validate(&self, token: &str) -> Result<AuthInfo, AuthError> {
-        let validator = self.validator();
-        let result = async {
-            let info = validator.verify(token).await?;
-            validator.check(&info, Model::Global)?;
-            Ok(info)
-        };
-        counted(result.await)
+        self.authorize(token, &Policy::global()).await
     }
 
     /// Validates an organization token (`aud` = `urn:logto:organization:<id>`) for the
-    /// organization `organization_id`. An empty `organization_id` matches no token. Needs a
-    /// Tokio runtime, as [`validate`](Self::validate) does.
+    /// organization `org_id`: [`authorize`](Self::authorize) with [`Policy::org`]. An empty
+    /// `org_id` matches no token.
     ///
     /// # Errors
     ///
     /// As [`validate`](Self::validate); a token that is not an organization token at all is
     /// [`InvalidTokenReason::WrongAudience`](crate::InvalidTokenReason::WrongAudience) (401),
-    /// a valid organization token for another organization is
-    /// [`AuthError::WrongOrganization`] (403).
+    /// a valid organization token for another organization is [`AuthError::WrongOrg`] (403).
+    pub async fn validate_org_token(
+        &self,
+        token: &str,
+        org_id: &str,
+    ) -> Result<AuthInfo, AuthError> {
+        self.authorize(token, &Policy::org(Some(org_id))).await
+    }
+
+    /// Validates a token for an organization-level API resource (`aud` holds a configured
+    /// audience, the `organization_id` claim is `org_id`): [`authorize`](Self::authorize) with
+    /// [`Policy::org_api`].
+    ///
+    /// # Errors
+    ///
+    /// As [`validate`](Self::validate); a token for this API without `organization_id`, or
+    /// for another organization, is [`AuthError::WrongOrg`] (403).
+    pub async fn validate_org_api_token(
+        &self,
+        token: &str,
+        org_id: &str,
+    ) -> Result<AuthInfo, AuthError> {
+        self.authorize(token, &Policy::org_api(Some(org_id))).await
+    }
+
+    /// The former name of [`validate_org_token`](Self::validate_org_token).
+    #[doc(hidden)]
+    #[deprecated(note = "renamed `validate_org_token`")]
     pub async fn validate_organization_token(
         &self,
         token: &str,
         organization_id: &str,
     ) -> Result<AuthInfo, AuthError> {
-        let validator = self.validator();
-        let result = async {
-            let info = validator.verify(token).await?;
-            validator.check(&info, Model::Organization)?;
-            organization(&info, Model::Organization, Some(organization_id))?;
-            Ok(info)
-        };
-        counted(result.await)
+        self.validate_org_token(token, organization_id).await
     }
 
     /// The tenant's issuer (`<endpoint>/oidc` unless configured), which discovery must name.

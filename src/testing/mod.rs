@@ -36,6 +36,7 @@
 )]
 
 mod key;
+mod send;
 mod server;
 mod token;
 
@@ -54,6 +55,7 @@ use tokio::task::JoinHandle;
 
 pub use key::KeyAlgorithm;
 use key::{IssuerKey, random_id};
+pub use send::{TestResponse, send};
 use server::spawn_server;
 pub use token::TokenBuilder;
 
@@ -61,7 +63,7 @@ use crate::keys::lock;
 use crate::state::{LogtoState, LogtoStateBuilder};
 
 /// Seconds since the Unix epoch, now.
-pub fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))

@@ -62,17 +62,31 @@ impl TokenBuilder<'_> {
         self.claim("aud", json!(list))
     }
 
-    /// Sets `aud` to `urn:logto:organization:<organization_id>` (an organization token).
-    pub fn organization_audience(self, organization_id: &str) -> Self {
+    /// Sets `aud` to `urn:logto:organization:<org_id>` (an organization token).
+    pub fn org_audience(self, org_id: &str) -> Self {
         self.claim(
             "aud",
-            json!(format!("{ORGANIZATION_AUDIENCE_PREFIX}{organization_id}")),
+            json!(format!("{ORGANIZATION_AUDIENCE_PREFIX}{org_id}")),
         )
     }
 
-    /// Sets the `organization_id` claim (organization-level API resource tokens).
-    pub fn organization_id(self, organization_id: &str) -> Self {
-        self.claim("organization_id", json!(organization_id))
+    /// Sets the `organization_id` claim (a token for an organization-level API resource).
+    pub fn org_id(self, org_id: &str) -> Self {
+        self.claim("organization_id", json!(org_id))
+    }
+
+    /// The former name of [`org_audience`](Self::org_audience).
+    #[doc(hidden)]
+    #[deprecated(note = "renamed `org_audience`")]
+    pub fn organization_audience(self, org_id: &str) -> Self {
+        self.org_audience(org_id)
+    }
+
+    /// The former name of [`org_id`](Self::org_id).
+    #[doc(hidden)]
+    #[deprecated(note = "renamed `org_id`")]
+    pub fn organization_id(self, org_id: &str) -> Self {
+        self.org_id(org_id)
     }
 
     /// Sets `iat` (seconds since the epoch).

@@ -45,8 +45,9 @@ pub enum InvalidTokenReason {
 }
 
 impl InvalidTokenReason {
-    /// Every reason, in the order the rules run.
-    pub const ALL: [Self; 14] = [
+    /// Every reason, in the order the rules run. A slice, so that a reason added later (the
+    /// enum is `#[non_exhaustive]`) changes no type.
+    pub const ALL: &'static [Self] = &[
         Self::TooLarge,
         Self::Malformed,
         Self::UnsupportedType,
@@ -115,17 +116,31 @@ impl fmt::Display for InvalidTokenReason {
     }
 }
 
-/// Why the validation core refused a token or a request for a key.
+/// Why the validation core refused a token, or a request the token does not suffice for: the
+/// outcome of the one decision (`Validator::decide`). `AuthError` maps it one to one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TokenError {
     /// The token itself is not acceptable.
     Invalid(InvalidTokenReason),
     /// A valid token for another organization than the one asked for (or, for an
     /// organization-level API resource, without `organization_id`).
-    WrongOrganization,
+    WrongOrg,
     /// A valid token for this API whose permissions were granted within an organization
     /// (it carries `organization_id`), on a global route.
-    OrganizationScoped,
+    OrgLevelToken,
+    /// A valid token without the scopes the policy requires.
+    InsufficientScope {
+        /// Whether one of the scopes would have been enough.
+        any_of: bool,
+    },
+    /// A valid token that fails the policy's claim check.
+    ClaimCheckFailed {
+        /// The check's fixed description.
+        description: &'static str,
+    },
+    /// The request names no organization that could be read: the adapter that read it
+    /// answers with its own error (see `Target::Unresolved`).
+    OrgUnresolved,
     /// No key set could be loaded.
     KeysUnavailable,
 }

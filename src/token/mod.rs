@@ -1,14 +1,13 @@
-//! Token validation: a token string to [`AuthInfo`], every rule of DESIGN.md "Validation
-//! rules", cheapest first.
+//! Token validation: a token string to [`AuthInfo`], every rule of the README's "Security"
+//! section, cheapest first, and the one decision of whether it suffices for a [`Policy`].
 //!
 //! - `compact`: steps 1-2, the compact JWS and its JOSE header;
 //! - the key lookup (step 3) is the key store's;
 //! - [`Validator::verify`]: step 4, the signature, and the typed claims (`payload`);
-//! - `rules`: step 5, issuer, time and audience, and the organization rule; they run on every
-//!   use of a token;
-//! - `cache`: the verified-token cache, in front of steps 1-4 (it skips only the signature).
-//!
-//! Scopes (step 6) are checked by the caller that knows what a route needs.
+//! - `cache`: the verified-token cache, in front of steps 1-4 (it skips only the signature);
+//! - [`Validator::decide`]: the one decision, run on every use of a token: step 5 (`rules`:
+//!   issuer, time, audience), the custom claims, the organization rule, the scopes (step 6)
+//!   and the claim check of a [`Policy`].
 //!
 //! Part of the validation core: nothing here knows about Axum or HTTP responses.
 
@@ -16,12 +15,14 @@ mod cache;
 mod compact;
 mod error;
 mod payload;
+mod policy;
 mod rules;
 
 pub use cache::CacheStats;
 pub use error::InvalidTokenReason;
 pub(crate) use error::TokenError;
-pub(crate) use rules::{Model, organization};
+pub use policy::Policy;
+pub(crate) use policy::{Model, Target};
 
 use std::sync::Arc;
 
@@ -54,11 +55,6 @@ impl Validator {
     /// What the verified-token cache holds and has done, if there is one.
     pub(crate) fn cache_stats(&self) -> Option<CacheStats> {
         self.cache.as_ref().map(VerifiedCache::stats)
-    }
-
-    /// Whether verified tokens are cached (the cache size is not 0).
-    pub(crate) fn caches_verified_tokens(&self) -> bool {
-        self.cache.is_some()
     }
 
     pub(crate) fn settings(&self) -> &ValidationSettings {
@@ -133,8 +129,50 @@ impl Validator {
         Ok((payload::auth_info(claims)?, key))
     }
 
-    /// Step 5 for `model`: issuer, time, audience.
-    pub(crate) fn check(&self, info: &AuthInfo, model: Model) -> Result<(), TokenError> {
-        rules::check_claims(&self.settings, info, model)
+    /// The one decision, for a token whose signature verified (or that the verified-token
+    /// cache holds): whether it suffices for `policy`, each rule in this order, every time —
+    /// step 5 for the policy's model (issuer, time, audience, allowed clients, no
+    /// organization-level token on a global route), the custom claims the caller reads, the
+    /// organization rule, the scopes (step 6), the claim check. Returns the organization the
+    /// token is for (the organization models only).
+    pub(crate) fn decide(
+        &self,
+        info: &AuthInfo,
+        policy: &Policy<'_>,
+    ) -> Result<Option<String>, TokenError> {
+        rules::check_claims(&self.settings, info, policy.model)?;
+        if policy.claims.is_some_and(|reads| !reads(info)) {
+            return Err(InvalidTokenReason::InvalidClaims.into());
+        }
+        let org = match policy.model {
+            Model::Global => None,
+            Model::Org | Model::OrgApi => {
+                Some(rules::organization(info, policy.model, policy.org)?)
+            }
+        };
+        if !policy.scopes.is_satisfied_by(info.scopes()) {
+            return Err(TokenError::InsufficientScope {
+                any_of: policy.scopes.any_of,
+            });
+        }
+        if let Some(check) = policy.check
+            && !(check.passes)(info)
+        {
+            return Err(TokenError::ClaimCheckFailed {
+                description: check.description,
+            });
+        }
+        Ok(org)
+    }
+
+    /// Steps 1-4 and the decision: what every entry point outside a request runs.
+    pub(crate) async fn authorize(
+        &self,
+        token: &str,
+        policy: &Policy<'_>,
+    ) -> Result<AuthInfo, TokenError> {
+        let info = self.verify(token).await?;
+        self.decide(&info, policy)?;
+        Ok(info)
     }
 }

@@ -165,10 +165,11 @@ mod tests {
         c.insert("organization_id".into(), json!("o2"));
         c.insert("sub".into(), json!("app"));
         let info = auth_info(c).unwrap();
-        assert_eq!(info.audience_organization_id(), Some("o1"));
-        assert!(info.has_organization_audience("o1"));
-        assert!(!info.has_organization_audience("o2"));
-        assert_eq!(info.organization_id(), Some("o2"));
+        assert_eq!(crate::claims::audience_org_id(info.audiences()), Some("o1"));
+        assert!(info.has_org_audience("o1"));
+        assert!(!info.has_org_audience("o2"));
+        // The claim names the organization of an organization-level token.
+        assert_eq!(info.org_id(), Some("o2"));
         assert!(info.is_machine_to_machine());
     }
 

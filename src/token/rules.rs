@@ -4,22 +4,10 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::error::{InvalidTokenReason, TokenError};
-use crate::claims::{AuthInfo, AuthInfoData, audience_organization_id};
+use super::policy::{Model, Target};
+use crate::claims::{AuthInfo, AuthInfoData, audience_org_id};
 use crate::redact::{Redacted, RedactedList};
 use crate::settings::ValidationSettings;
-
-/// Logto's three permission models (DESIGN.md): which audience a token must carry, and
-/// where its organization comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Model {
-    /// A global API resource: `aud` holds a configured resource indicator.
-    Global,
-    /// Organization (non-API) permissions: `aud` is `urn:logto:organization:<id>`.
-    Organization,
-    /// An organization-level API resource: `aud` holds a configured resource indicator and
-    /// the `organization_id` claim names the organization.
-    OrganizationResource,
-}
 
 /// Step 5: issuer, time, and the audience `model` asks for; for [`Model::Global`], no
 /// `organization_id` claim unless the settings allow it.
@@ -43,7 +31,7 @@ pub(crate) fn check_claims(
         tracing::debug!(
             aud = %RedactedList(info.audience.iter().map(String::as_str).collect()),
             accepted = ?settings.audiences,
-            organization_model = model == Model::Organization,
+            organization_model = model == Model::Org,
             "the token's audience is not an accepted one"
         );
         return Err(InvalidTokenReason::WrongAudience.into());
@@ -58,11 +46,9 @@ pub(crate) fn check_claims(
     // A token requested with `organization_id` carries the permissions of the user's role in
     // that organization, which an organization admin grants to themselves: on a global route
     // they would be a privilege escalation.
-    if model == Model::Global
-        && info.organization_id.is_some()
-        && !settings.allow_organization_level_tokens
+    if model == Model::Global && info.organization_id.is_some() && !settings.allow_org_level_tokens
     {
-        return Err(TokenError::OrganizationScoped);
+        return Err(TokenError::OrgLevelToken);
     }
     Ok(())
 }
@@ -77,8 +63,7 @@ pub(crate) fn worth_caching(settings: &ValidationSettings, info: &AuthInfo) -> b
     accepted_issuer(settings, info)
         && check_time(settings.leeway, info).is_ok()
         && allowed_client(settings, info)
-        && (addressed(settings, info, Model::Global)
-            || addressed(settings, info, Model::Organization))
+        && (addressed(settings, info, Model::Global) || addressed(settings, info, Model::Org))
 }
 
 fn accepted_issuer(settings: &ValidationSettings, info: &AuthInfoData) -> bool {
@@ -88,11 +73,11 @@ fn accepted_issuer(settings: &ValidationSettings, info: &AuthInfoData) -> bool {
 /// Whether the token's audience is the one `model` asks for.
 fn addressed(settings: &ValidationSettings, info: &AuthInfoData, model: Model) -> bool {
     match model {
-        Model::Global | Model::OrganizationResource => info
+        Model::Global | Model::OrgApi => info
             .audience
             .iter()
             .any(|aud| settings.audiences.iter().any(|ours| ours == aud)),
-        Model::Organization => audience_organization_id(&info.audience).is_some(),
+        Model::Org => audience_org_id(&info.audience).is_some(),
     }
 }
 
@@ -135,22 +120,25 @@ fn check_time_at(
 }
 
 /// The organization rule, after [`check_claims`] passed for the same `model`: the
-/// organization the token is for, which must be `wanted` when the request names one.
+/// organization the token is for, which must be `target` when the request names one.
 ///
-/// - [`Model::Organization`]: `urn:logto:organization:<wanted>` among the audiences;
-/// - [`Model::OrganizationResource`]: the `organization_id` claim, equal to `wanted`;
-/// - [`Model::Global`]: no organization; always [`TokenError::WrongOrganization`].
+/// - [`Model::Org`]: `urn:logto:organization:<id>` among the audiences;
+/// - [`Model::OrgApi`]: the `organization_id` claim, present and not empty;
+/// - [`Model::Global`]: no organization; always [`TokenError::WrongOrg`].
 pub(crate) fn organization(
     info: &AuthInfo,
     model: Model,
-    wanted: Option<&str>,
+    target: Target<'_>,
 ) -> Result<String, TokenError> {
+    let wanted = match target {
+        Target::Any => None,
+        Target::Id(id) => Some(id),
+        Target::Unresolved => return Err(TokenError::OrgUnresolved),
+    };
     let found = match (model, wanted) {
-        (Model::Organization, Some(wanted)) => {
-            info.has_organization_audience(wanted).then_some(wanted)
-        }
-        (Model::Organization, None) => info.audience_organization_id(),
-        (Model::OrganizationResource, wanted) => info
+        (Model::Org, Some(wanted)) => info.has_org_audience(wanted).then_some(wanted),
+        (Model::Org, None) => audience_org_id(info.audiences()),
+        (Model::OrgApi, wanted) => info
             .data()
             .organization_id
             .as_deref()
@@ -158,9 +146,7 @@ pub(crate) fn organization(
             .filter(|claimed| wanted.is_none_or(|wanted| wanted == *claimed)),
         (Model::Global, _) => None,
     };
-    found
-        .map(str::to_owned)
-        .ok_or(TokenError::WrongOrganization)
+    found.map(str::to_owned).ok_or(TokenError::WrongOrg)
 }
 
 #[cfg(test)]

@@ -2,10 +2,9 @@
 //! `WWW-Authenticate` and body), `Option` semantics, both ways to customize rejections,
 //! and one signature verification per request.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{API, answer, bearer, call};
 use axum::body::Body;
 use axum::extract::FromRef;
 use axum::http::{Request, StatusCode};
@@ -18,7 +17,6 @@ use axum_logto::{
     AnyOf, AnyOrg, Auth, AuthError, AuthRejection, LogtoState, OrgApiToken, OrgFromHeader,
     OrgFromPath, OrgToken, ParamName, RequireScopes, scopes,
 };
-use common::{API, answer, bearer, call};
 use serde_json::json;
 use tower::ServiceExt as _;
 
@@ -330,7 +328,7 @@ async fn option_is_none_only_without_credentials() {
     assert_eq!(a.status, StatusCode::FORBIDDEN);
     // Option<OrgToken>.
     assert_eq!(call(&app, "/maybe-org", &[]).await.body, "none");
-    let org = issuer.token().organization_audience("o1").sign();
+    let org = issuer.token().org_audience("o1").sign();
     assert_eq!(
         call(&app, "/maybe-org", &[("authorization", &bearer(&org))])
             .await
@@ -350,7 +348,7 @@ async fn organization_tokens_from_path_header_and_any() {
     let (issuer, app) = setup().await;
     let org_a = issuer
         .token()
-        .organization_audience("org-a")
+        .org_audience("org-a")
         .scopes(["read:members"])
         .sign();
     let auth = bearer(&org_a);
@@ -370,7 +368,7 @@ async fn organization_tokens_from_path_header_and_any() {
         json!({"error": "insufficient_scope", "error_description": "the access token is for another organization"})
     );
     // The right organization without the scope: 403 naming it.
-    let no_scope = issuer.token().organization_audience("org-a").sign();
+    let no_scope = issuer.token().org_audience("org-a").sign();
     let a = call(
         &app,
         "/orgs/org-a/members",
@@ -453,7 +451,7 @@ async fn organization_level_api_tokens() {
     let token = issuer
         .token()
         .audience(API)
-        .organization_id("org-a")
+        .org_id("org-a")
         .scopes(["read:reports"])
         .sign();
     let auth = bearer(&token);
@@ -475,7 +473,7 @@ async fn organization_level_api_tokens() {
     .await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
     // Without the scope: 403 naming it.
-    let no_scope = issuer.token().audience(API).organization_id("org-a").sign();
+    let no_scope = issuer.token().audience(API).org_id("org-a").sign();
     let a = call(
         &app,
         "/orgs/org-a/reports",
@@ -487,7 +485,7 @@ async fn organization_level_api_tokens() {
     // An organization token (urn audience) is not for this API: 401.
     let org = issuer
         .token()
-        .organization_audience("org-a")
+        .org_audience("org-a")
         .scopes(["read:reports"])
         .sign();
     let a = call(
@@ -636,7 +634,7 @@ async fn a_hook_customizes_every_extractor() {
         .unwrap();
     let app = router(logto);
     let api = bearer(&issuer.token().audience(API).sign());
-    let org = bearer(&issuer.token().organization_audience("org-a").sign());
+    let org = bearer(&issuer.token().org_audience("org-a").sign());
     type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
     let cases: [Case<'_>; 6] = [
         ("/me", vec![], "custom 401 -"),
@@ -747,13 +745,12 @@ async fn works_with_any_app_state_through_from_ref() {
 
 #[test]
 fn rejection_accessors() {
-    let rejection = AuthRejection::new(
-        AuthError::InsufficientScope {
-            required: "a b".into(),
-            any_of: false,
-        },
-        "realm",
-    );
+    let state = LogtoState::builder("https://t.logto.app")
+        .audience(API)
+        .realm("realm")
+        .build()
+        .unwrap();
+    let rejection = state.reject(AuthError::InsufficientScope { any_of: false });
     assert_eq!(rejection.status(), StatusCode::FORBIDDEN);
     assert_eq!(rejection.error_code(), Some("insufficient_scope"));
     assert_eq!(rejection.realm(), "realm");
@@ -762,7 +759,7 @@ fn rejection_accessors() {
         rejection.error(),
         AuthError::InsufficientScope { .. }
     ));
-    let unavailable = AuthRejection::new(AuthError::KeysUnavailable, "realm");
+    let unavailable = state.reject(AuthError::KeysUnavailable);
     assert_eq!(unavailable.www_authenticate(), None);
     assert_eq!(unavailable.retry_after_secs(), Some(2));
 }

@@ -1,22 +1,54 @@
 //! Shared set-up for the integration tests: a real `TestIssuer` on loopback, a `LogtoState`
 //! pointed at it, requests in process or over real HTTP, and their answers; the examples'
 //! binaries; and (`provider`) a real `oidc-provider` for the end-to-end tests.
-#![allow(dead_code)]
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use axum_logto::testing::TestIssuer;
 use axum_logto::{AuthError, InvalidTokenReason, LogtoState};
 use serde_json::Value;
-use tower::ServiceExt as _;
+
+#[path = "../../support/mod.rs"]
+mod support;
+pub(crate) use support::{API, bearer};
+
+/// What a request got back.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) challenge: Option<String>,
+    pub(crate) retry_after: Option<String>,
+    pub(crate) body: String,
+}
+
+impl Answer {
+    /// The body as JSON (`Value::Null` when it is not JSON).
+    pub(crate) fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// `GET path` with `headers`, through `app` in process.
+pub(crate) async fn call(app: &Router, path: &str, headers: &[(&str, &str)]) -> Answer {
+    let answer = support::call(app, path, headers).await;
+    let header = |name| {
+        answer
+            .headers
+            .get(name)
+            .map(|v: &axum::http::HeaderValue| v.to_str().unwrap().to_owned())
+    };
+    Answer {
+        status: answer.status,
+        challenge: header("www-authenticate"),
+        retry_after: header("retry-after"),
+        body: answer.body,
+    }
+}
 
 pub(crate) mod provider;
-
-pub(crate) const API: &str = "https://api.example.com";
 
 /// The API resource indicator of the MCP server tests (as `tests/provider/server.mjs`
 /// registers it). Logto's MCP guide registers the server's URL with a trailing slash; the
@@ -25,7 +57,6 @@ pub(crate) const MCP_AUDIENCE: &str = "https://mcp.example.com/";
 
 /// Asserts that `$state.validate(&$token)` refuses the token with
 /// `AuthError::InvalidToken($reason)`; extra arguments are the failure message.
-#[allow(unused_macros)]
 macro_rules! assert_refused {
     ($state:expr, $token:expr, $reason:expr $(, $($message:tt)+)?) => {
         assert_eq!(
@@ -46,29 +77,14 @@ pub(crate) async fn setup() -> (TestIssuer, LogtoState) {
     (issuer, state)
 }
 
+/// Seconds since the Unix epoch, now.
+pub(crate) fn now() -> i64 {
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    i64::try_from(since.as_secs()).unwrap()
+}
+
 pub(crate) fn invalid(reason: InvalidTokenReason) -> AuthError {
     AuthError::InvalidToken(reason)
-}
-
-/// The `Authorization` header value for `token`.
-pub(crate) fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
-}
-
-/// What a request got back.
-#[derive(Debug)]
-pub(crate) struct Answer {
-    pub(crate) status: StatusCode,
-    pub(crate) challenge: Option<String>,
-    pub(crate) retry_after: Option<String>,
-    pub(crate) body: String,
-}
-
-impl Answer {
-    /// The body as JSON (`Value::Null` when it is not JSON).
-    pub(crate) fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or(Value::Null)
-    }
 }
 
 /// Reads a response of a router called in process.
@@ -91,20 +107,6 @@ pub(crate) async fn answer(response: Response) -> Answer {
         retry_after,
         body: String::from_utf8(bytes.to_vec()).unwrap(),
     }
-}
-
-/// `GET path` with `headers`, through `app` in process.
-pub(crate) async fn call(app: &Router, path: &str, headers: &[(&str, &str)]) -> Answer {
-    let mut request = Request::get(path);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    answer(response).await
 }
 
 /// `method path` over real HTTP to `base` (`http://127.0.0.1:<port>`), with the bearer

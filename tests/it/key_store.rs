@@ -1,18 +1,16 @@
 //! The key store policy over real HTTP: discovery, mixed key types, rotation, single-flight
 //! refetch, cooldown, timer refresh, and every way a fetch can fail.
 
-#[macro_use]
-mod common;
-
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
+use crate::common::{API, preload_in_a_runtime_that_ends, setup};
 use axum::Router;
 use axum::response::Redirect;
 use axum::routing::get;
 use axum_logto::testing::{KeyAlgorithm, TestIssuer};
 use axum_logto::{AuthError, InvalidTokenReason as R, KeyFetchErrorKind, LogtoState};
-use common::{API, preload_in_a_runtime_that_ends, setup};
 
 #[tokio::test]
 async fn discovery_then_jwks_once() {
@@ -516,4 +514,167 @@ async fn a_garbage_signature_with_a_random_kid_causes_no_fetch() {
         assert_refused!(state, forged, R::BadSignature);
     }
     assert_eq!(issuer.jwks_requests(), 1);
+}
+
+// ---- 3. the refresher, and stale keys --------------------------------------------------------
+
+/// Polls `check` every 20 ms until it holds, for at most `limit`.
+async fn eventually(limit: Duration, what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !check().await {
+        assert!(Instant::now() < deadline, "not within {limit:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[test]
+fn the_refresher_runs_although_every_request_hits_the_snapshot() {
+    let issuer_runtime = tokio::runtime::Runtime::new().unwrap();
+    let issuer = issuer_runtime.block_on(TestIssuer::start());
+    let state = issuer
+        .state_builder(API)
+        .refresh_interval(Duration::from_millis(200))
+        .unknown_kid_cooldown(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    // Keys load in a runtime that then goes away, taking the refresh task with it.
+    preload_in_a_runtime_that_ends(&state);
+    let old = issuer.token().audience(API).sign();
+    let old_kid = issuer.signing_kid();
+    let second = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    second.block_on(async {
+        // Every request finds its key in the snapshot: no fetch on demand.
+        state.validate(&old).await.unwrap();
+        // The operator removes the key.
+        issuer.rotate(KeyAlgorithm::Es384);
+        issuer.drop_key(&old_kid);
+        eventually(
+            Duration::from_secs(10),
+            "the removed key is refused",
+            async || {
+                state.validate(&old).await.err() == Some(AuthError::InvalidToken(R::UnknownKey))
+            },
+        )
+        .await;
+    });
+}
+
+#[tokio::test]
+async fn stale_keys_serve_until_the_maximum_age_then_503_until_a_fetch_succeeds() {
+    let issuer = TestIssuer::start().await;
+    let state = issuer
+        .state_builder(API)
+        .refresh_interval(Duration::from_millis(100))
+        .max_key_set_age(Duration::from_millis(800))
+        .retry_interval(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let token = issuer.token().audience(API).sign();
+    state.preload().await.unwrap();
+    issuer.fail_next(usize::MAX);
+    let failing_since = Instant::now();
+    // Within the maximum age, the last good key set still serves.
+    assert!(state.validate(&token).await.is_ok());
+    eventually(Duration::from_secs(10), "stale keys give 503", async || {
+        state.validate(&token).await.err() == Some(AuthError::KeysUnavailable)
+    })
+    .await;
+    assert!(failing_since.elapsed() >= Duration::from_millis(700));
+    // Fetching went on meanwhile; one success brings the keys back.
+    let before = issuer.jwks_requests();
+    issuer.clear_faults();
+    eventually(
+        Duration::from_secs(10),
+        "fresh keys serve again",
+        async || state.validate(&token).await.is_ok(),
+    )
+    .await;
+    assert!(issuer.jwks_requests() > before);
+}
+
+#[tokio::test]
+async fn a_maximum_age_shorter_than_the_refresh_interval_works_alone() {
+    let issuer = TestIssuer::start().await;
+    // The refresh interval keeps its default (10 minutes).
+    let state = issuer
+        .state_builder(API)
+        .max_key_set_age(Duration::from_millis(600))
+        .build()
+        .unwrap();
+    let token = issuer.token().audience(API).sign();
+    state.preload().await.unwrap();
+    // A reachable issuer: the timer refreshes every half of the age, so the set never ages out.
+    let until = Instant::now() + Duration::from_millis(1500);
+    while Instant::now() < until {
+        assert!(state.validate(&token).await.is_ok());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(issuer.jwks_requests() >= 3, "{}", issuer.jwks_requests());
+    // An unreachable one: 503 once the last good set is older than the maximum age.
+    issuer.fail_next(usize::MAX);
+    eventually(Duration::from_secs(10), "stale keys give 503", async || {
+        state.validate(&token).await.err() == Some(AuthError::KeysUnavailable)
+    })
+    .await;
+}
+
+// ---- an attacker during a key rotation --------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_kids_during_a_rotation_do_not_hide_the_new_key() {
+    let issuer = Arc::new(TestIssuer::start().await);
+    let refresh = Duration::from_millis(500);
+    let cooldown = Duration::from_millis(1500);
+    let state = issuer
+        .state_builder(API)
+        .refresh_interval(refresh)
+        .unknown_kid_cooldown(cooldown)
+        .build()
+        .unwrap();
+    state.preload().await.unwrap();
+    // The attacker: a token with a random kid every 100 ms (each one unknown).
+    let stop = Arc::new(AtomicBool::new(false));
+    let attacker = {
+        let (state, issuer, stop) = (state.clone(), issuer.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let forged = issuer
+                    .token()
+                    .audience(API)
+                    .kid(&format!("random-{n}"))
+                    .sign();
+                let _ = state.validate(&forged).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let rotated_at = Instant::now();
+    let requests_before = issuer.jwks_requests();
+    let new_kid = issuer.rotate(KeyAlgorithm::Es384);
+    let token = issuer.token().audience(API).signed_by(&new_kid).sign();
+    eventually(
+        refresh + cooldown + Duration::from_secs(2),
+        "the new key is used",
+        async || state.validate(&token).await.is_ok(),
+    )
+    .await;
+    let took = rotated_at.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    attacker.await.unwrap();
+    assert!(
+        took <= refresh + cooldown + Duration::from_millis(500),
+        "{took:?}"
+    );
+    // The attacker's kids cost at most one fetch per cooldown, plus the timer's.
+    let fetches = issuer.jwks_requests() - requests_before;
+    let bound = 2
+        + (took.as_millis() / cooldown.as_millis() + took.as_millis() / refresh.as_millis())
+            as usize;
+    assert!(fetches <= bound, "{fetches} fetches in {took:?}");
 }

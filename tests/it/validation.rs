@@ -1,16 +1,16 @@
 //! Every validation rule, accepted and rejected, and the known attacks on JWT validation.
 //! Real keys, real signatures, keys fetched over real HTTP from a loopback issuer.
 
-#[macro_use]
-mod common;
+use std::time::Duration;
 
 use aws_lc_rs::hmac;
-use axum_logto::testing::{KeyAlgorithm, TestIssuer, now};
+use axum_logto::testing::{KeyAlgorithm, TestIssuer};
 use axum_logto::{AuthError, InvalidTokenReason as R, LogtoState};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{API, invalid, setup};
-use serde_json::json;
+use serde_json::{Value, json};
+
+use crate::common::{API, invalid, now, setup};
 
 #[tokio::test]
 async fn a_logto_shaped_token_validates() {
@@ -29,7 +29,7 @@ async fn a_logto_shaped_token_validates() {
     assert_eq!(info.audiences(), [API]);
     assert_eq!(info.issuer(), issuer.issuer());
     assert!(info.scopes().contains_all(["read:docs", "write:docs"]));
-    assert_eq!(info.organization_id(), None);
+    assert_eq!(info.org_id(), None);
     assert!(info.jti().is_some_and(|j| !j.is_empty()));
     assert!(info.expires_at() > now());
     assert_eq!(
@@ -109,7 +109,7 @@ async fn audience_string_array_absent_empty() {
     let token = issuer.token().audience("https://api.example.com/").sign();
     assert_refused!(state, token, R::WrongAudience);
     // An organization token is not a token for the API.
-    let token = issuer.token().organization_audience("org-a").sign();
+    let token = issuer.token().org_audience("org-a").sign();
     assert_refused!(state, token, R::WrongAudience);
 }
 
@@ -477,33 +477,25 @@ async fn a_ten_kilobyte_kid() {
 async fn organization_tokens() {
     let issuer = TestIssuer::start().await;
     let state = LogtoState::builder(issuer.endpoint())
-        .organization_tokens_only()
+        .org_tokens_only()
         .build()
         .unwrap();
     let token = issuer
         .token()
-        .organization_audience("org-a")
+        .org_audience("org-a")
         .scopes(["read:members"])
         .sign();
-    let info = state
-        .validate_organization_token(&token, "org-a")
-        .await
-        .unwrap();
-    assert_eq!(info.audience_organization_id(), Some("org-a"));
+    let info = state.validate_org_token(&token, "org-a").await.unwrap();
+    assert_eq!(info.org_id(), Some("org-a"));
     assert_eq!(
-        state
-            .validate_organization_token(&token, "org-b")
-            .await
-            .unwrap_err(),
-        AuthError::WrongOrganization {
-            required: "".into()
-        }
+        state.validate_org_token(&token, "org-b").await.unwrap_err(),
+        AuthError::WrongOrg
     );
     // Not an organization token at all: 401, not 403.
     let api_token = issuer.token().audience(API).sign();
     assert_eq!(
         state
-            .validate_organization_token(&api_token, "org-a")
+            .validate_org_token(&api_token, "org-a")
             .await
             .unwrap_err(),
         invalid(R::WrongAudience)
@@ -513,20 +505,18 @@ async fn organization_tokens() {
     // organization_id claim for organization-level API resources: refused by `validate()`
     // (its permissions are the user's within the organization), read when opted in.
     let (issuer, state) = setup().await;
-    let token = issuer.token().audience(API).organization_id("org-a").sign();
+    let token = issuer.token().audience(API).org_id("org-a").sign();
     assert_eq!(
         state.validate(&token).await.unwrap_err(),
-        AuthError::OrganizationScoped {
-            required: "".into()
-        }
+        AuthError::OrgLevelToken
     );
     let opted_in = issuer
         .state_builder(API)
-        .allow_organization_level_tokens()
+        .allow_org_level_tokens()
         .build()
         .unwrap();
     assert_eq!(
-        opted_in.validate(&token).await.unwrap().organization_id(),
+        opted_in.validate(&token).await.unwrap().org_id(),
         Some("org-a")
     );
 }
@@ -558,4 +548,72 @@ async fn a_token_without_kid_needs_exactly_one_fitting_key() {
     issuer.publish_key(KeyAlgorithm::Es384);
     let state = issuer.state_builder(API).build().unwrap();
     assert_refused!(state, token, R::UnknownKey);
+}
+
+// ---- time claims ----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn time_claims_are_exact_and_any_number_is_handled() {
+    let issuer = TestIssuer::start().await;
+    let exact = issuer
+        .state_builder(API)
+        .leeway(Duration::ZERO)
+        .build()
+        .unwrap();
+    let now = now() as f64;
+    let with = |name: &str, value: Value| issuer.token().audience(API).claim(name, value).sign();
+    // A fraction of a second in the future is in the future (no rounding in the sender's
+    // favour).
+    assert_refused!(exact, with("nbf", json!(now + 1.5)), R::NotYetValid);
+    assert_refused!(exact, with("iat", json!(now + 1.5)), R::IssuedInFuture);
+    assert_refused!(exact, with("exp", json!(now - 0.5)), R::Expired);
+    assert!(
+        exact
+            .validate(&with("exp", json!(now + 60.5)))
+            .await
+            .is_ok()
+    );
+    // Any JSON number: far future, beyond i64, negative, fractional.
+    for exp in [json!(1e300), json!(1e19), json!(u64::MAX), json!(9.3e18)] {
+        let info = exact.validate(&with("exp", exp.clone())).await.unwrap();
+        assert_eq!(info.expires_at(), i64::MAX, "{exp}");
+    }
+    for exp in [json!(-1), json!(-1e300), json!(0.5), json!(i64::MIN)] {
+        assert_refused!(exact, with("exp", exp.clone()), R::Expired, "{exp}");
+    }
+    assert_refused!(exact, with("nbf", json!(1e300)), R::NotYetValid);
+    assert!(exact.validate(&with("nbf", json!(-1e300))).await.is_ok());
+    // A number too large for a double is no valid JSON for this crate.
+    let payload = format!(
+        r#"{{"iss":"{}","sub":"s","aud":"{API}","exp":1e400}}"#,
+        issuer.issuer()
+    );
+    let header = format!(
+        r#"{{"typ":"at+jwt","alg":"ES384","kid":"{}"}}"#,
+        issuer.signing_kid()
+    );
+    let raw = issuer.sign_raw(header.as_bytes(), payload.as_bytes());
+    assert_refused!(exact, raw, R::Malformed);
+}
+
+// ---- duplicate JSON members ---------------------------------------------------------------------
+
+#[tokio::test]
+async fn members_named_twice_are_malformed() {
+    let (issuer, state) = setup().await;
+    let kid = issuer.signing_kid();
+    let iss = issuer.issuer();
+    let exp = now() + 600;
+    let header = format!(r#"{{"typ":"at+jwt","alg":"ES384","kid":"{kid}"}}"#);
+    let payload = format!(r#"{{"iss":"{iss}","sub":"s","aud":"{API}","exp":{exp}}}"#);
+    let good = issuer.sign_raw(header.as_bytes(), payload.as_bytes());
+    assert!(state.validate(&good).await.is_ok());
+    let twice_in_header = format!(r#"{{"typ":"at+jwt","alg":"none","alg":"ES384","kid":"{kid}"}}"#);
+    let token = issuer.sign_raw(twice_in_header.as_bytes(), payload.as_bytes());
+    assert_refused!(state, token, R::Malformed);
+    let twice_in_payload = format!(
+        r#"{{"iss":"{iss}","sub":"s","aud":"https://other.example.com","aud":"{API}","exp":{exp}}}"#
+    );
+    let token = issuer.sign_raw(header.as_bytes(), twice_in_payload.as_bytes());
+    assert_refused!(state, token, R::Malformed);
 }

@@ -2,10 +2,9 @@
 //! plain tower service under `nest_service`, the optional mode, scopes, the hook, and the
 //! opt-in token sources (a cookie, and a query parameter for a real WebSocket client).
 
-mod common;
-
 use std::convert::Infallible;
 
+use crate::common::{API, bearer, call, fetch, serve};
 use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,7 +12,6 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use axum_logto::testing::TestIssuer;
 use axum_logto::{AuthInfo, AuthRejection, LogtoLayer, LogtoState, RequireScopes, scopes};
-use common::{API, bearer, call, fetch, serve};
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::json;
 
@@ -99,7 +97,7 @@ async fn the_layer_answers_exactly_as_the_extractors() {
             r#"Bearer realm="https://api.example.com", error="invalid_token", error_description="the access token has expired""#
         )
     );
-    let org_level = issuer.token().audience(API).organization_id("o").sign();
+    let org_level = issuer.token().audience(API).org_id("o").sign();
     let a = fetch(&base, Method::GET, "/v1/status", Some(&org_level)).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
     let other = issuer.token().audience("https://other.example.com").sign();

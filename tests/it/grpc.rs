@@ -3,13 +3,11 @@
 //! its ready-made health service, and our own implementation of the `Health` trait that reads
 //! the caller's `AuthInfo` from the request.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::API;
 use axum_logto::testing::TestIssuer;
 use axum_logto::{AuthInfoExt as _, LogtoLayer, LogtoState, scopes};
-use common::API;
 use tokio::net::TcpListener;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint, Server};
@@ -108,10 +106,7 @@ async fn every_refusal_is_a_grpc_status() {
         "Bearer {}",
         issuer.token().audience(API).expires_in(-3600).sign()
     );
-    let org_level = format!(
-        "Bearer {}",
-        issuer.token().audience(API).organization_id("o").sign()
-    );
+    let org_level = format!("Bearer {}", issuer.token().audience(API).org_id("o").sign());
     for (metadata, code, message) in [
         (
             vec![],

@@ -2,22 +2,20 @@
 //! the request's extensions). In its own test binary: tracing's per-callsite interest cache
 //! is process-wide, and tests running in parallel without a subscriber would race with it.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::common::{API, bearer};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum_logto::testing::TestIssuer;
 use axum_logto::{Auth, LogtoLayer, RequireScopes, scopes};
-use common::{API, bearer};
 
 scopes! { ReadDocs = "read:docs"; }
 
 async fn call(app: &Router, token: &str) -> (StatusCode, String) {
-    let answer = common::call(app, "/twice", &[("authorization", &bearer(token))]).await;
+    let answer = crate::common::call(app, "/twice", &[("authorization", &bearer(token))]).await;
     (answer.status, answer.body)
 }
 

@@ -5,23 +5,18 @@
 //! Needs Node.js; `npm ci` runs in `tests/provider` on first use when `node_modules` is
 //! missing. Run only these tests with `cargo test --test e2e_provider`.
 
-mod common;
-
-#[path = "../examples/demo/app.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod app;
-
+use crate::demo_app as app;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use crate::common::provider::{Provider, node_available};
+use crate::common::{API, KillOnDrop, demo_binary, fetch, serve};
 use axum_logto::testing::TestIssuer;
 use axum_logto::{Auth, AuthInfo, LogtoState};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::provider::{Provider, node_available};
-use common::{API, KillOnDrop, demo_binary, fetch, serve};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -387,12 +382,12 @@ async fn test_issuer_tokens_stand_for_provider_tokens() {
     // Organization-level tokens are compared too: both states accept them on `validate()`.
     let from_provider_state = LogtoState::builder(&provider.base)
         .audience(API)
-        .allow_organization_level_tokens()
+        .allow_org_level_tokens()
         .build()
         .unwrap();
     let from_issuer_state = issuer
         .state_builder(API)
-        .allow_organization_level_tokens()
+        .allow_org_level_tokens()
         .build()
         .unwrap();
 
@@ -430,7 +425,7 @@ async fn test_issuer_tokens_stand_for_provider_tokens() {
         assert_eq!(without_issuer(&real_info), without_issuer(&our_info));
         assert_eq!(real_info.issuer(), provider.issuer());
         assert_eq!(our_info.issuer(), issuer.issuer());
-        assert_eq!(real_info.organization_id(), organization);
+        assert_eq!(real_info.org_id(), organization);
         assert!(real_info.is_machine_to_machine());
     }
     // And the token builder's defaults have the provider's claim set (but for `roles`, which

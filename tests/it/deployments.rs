@@ -2,18 +2,15 @@
 //! custom claims, claim checks in the signature, and who is calling (machine-to-machine
 //! tokens, delegation, allowed applications).
 
-#[macro_use]
-mod common;
-
+use crate::common::{API, bearer, call};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum_logto::testing::TestIssuer;
 use axum_logto::{
-    Auth, AuthInfo, ClaimCheck, ConfigError, InvalidTokenReason as R, MachineToMachine,
-    OrgApiToken, OrgFromPath, RequireClaims, RequireScopes, UserToken, scopes,
+    Auth, AuthInfo, ClaimCheck, ConfigError, InvalidTokenReason as R, MachineOnly, OrgApiToken,
+    OrgFromPath, RequireCheck, RequireScopes, UserOnly, scopes,
 };
-use common::{API, bearer, call};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -137,15 +134,15 @@ fn router(issuer: &TestIssuer) -> Router {
                 },
             ),
         )
-        .route("/admin", get(|_: RequireClaims<IsAdmin>| async { "admin" }))
-        .route("/pro", get(|_: RequireClaims<ProPlan>| async { "pro" }))
+        .route("/admin", get(|_: RequireCheck<IsAdmin>| async { "admin" }))
+        .route("/pro", get(|_: RequireCheck<ProPlan>| async { "pro" }))
         .route(
             "/machine",
-            get(|m: RequireClaims<MachineToMachine>| async move { m.sub().to_owned() }),
+            get(|m: RequireCheck<MachineOnly>| async move { m.sub().to_owned() }),
         )
         .route(
             "/user",
-            get(|u: RequireClaims<UserToken>| async move { u.sub().to_owned() }),
+            get(|u: RequireCheck<UserOnly>| async move { u.sub().to_owned() }),
         )
         .route(
             "/orgs/{org_id}/plan",
@@ -196,7 +193,7 @@ async fn custom_claims_are_typed_read_once_and_follow_serde() {
     let org = issuer
         .token()
         .audience(API)
-        .organization_id("acme")
+        .org_id("acme")
         .claim("plan", json!("team"))
         .sign();
     let a = call(&app, "/orgs/acme/plan", &[("authorization", &bearer(&org))]).await;
@@ -335,8 +332,8 @@ async fn only_the_allowed_applications() {
     let agent = "https://agent.example.com/client-metadata.json";
     let state = issuer
         .state_builder(API)
-        .allowed_clients(["web-app"])
-        .allowed_clients([agent])
+        .allowed_client("web-app")
+        .allowed_client(agent)
         .build()
         .unwrap();
     for client in ["web-app", agent] {

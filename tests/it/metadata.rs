@@ -1,9 +1,7 @@
 //! RFC 9728 protected-resource metadata: the document, both well-known paths, and
 //! `resource_metadata` in every kind of 401, over real HTTP.
 
-#[macro_use]
-mod common;
-
+use crate::common::{API, bearer, call, fetch};
 use axum::Router;
 use axum::http::{Method, StatusCode};
 use axum::routing::get;
@@ -12,7 +10,6 @@ use axum_logto::{
     Auth, ConfigError, InvalidTokenReason as R, LogtoLayer, LogtoState, RequireScopes,
     ResourceMetadata, scopes,
 };
-use common::{API, bearer, call, fetch};
 use serde_json::json;
 use tokio::net::TcpListener;
 
@@ -205,7 +202,7 @@ async fn audiences_are_exact_also_with_a_trailing_slash() {
 fn metadata_needs_a_resource_and_a_safe_public_url() {
     assert_eq!(
         LogtoState::builder("https://t.logto.app")
-            .organization_tokens_only()
+            .org_tokens_only()
             .resource_metadata(ResourceMetadata::new("https://api.example.com"))
             .build()
             .unwrap_err(),

@@ -8,17 +8,12 @@
 //! Needs Node.js (see `tests/common/provider.rs`). Run only these tests with
 //! `cargo test --test e2e_mcp`.
 
-mod common;
-
-#[path = "../examples/mcp_server/app.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod app;
-
+use crate::mcp_app as app;
 use std::time::Duration;
 
+use crate::common::MCP_AUDIENCE;
+use crate::common::provider::{Provider, node_available};
 use axum_logto::{LogtoState, ResourceMetadata};
-use common::MCP_AUDIENCE;
-use common::provider::{Provider, node_available};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, WWW_AUTHENTICATE};
 use serde_json::{Value, json};

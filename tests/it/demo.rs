@@ -1,19 +1,14 @@
 //! The demo API (`examples/demo`): its route table through a real TCP listener, and the demo
 //! binary itself, whose printed `curl` lines are run as printed.
 
-mod common;
-
-#[path = "../examples/demo/app.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod app;
-
+use crate::demo_app as app;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::{KillOnDrop, demo_binary, fetch, serve};
 use axum_logto::ResourceMetadata;
 use axum_logto::testing::TestIssuer;
-use common::{KillOnDrop, demo_binary, fetch, serve};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -43,7 +38,7 @@ async fn the_route_table() {
     let org = |id: &str, scopes: &[&str]| {
         issuer
             .token()
-            .organization_audience(id)
+            .org_audience(id)
             .scopes(scopes.iter().copied())
             .sign()
     };
@@ -51,7 +46,7 @@ async fn the_route_table() {
         issuer
             .token()
             .audience(api)
-            .organization_id(id)
+            .org_id(id)
             .scopes(scopes.iter().copied())
             .sign()
     };

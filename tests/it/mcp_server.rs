@@ -3,19 +3,14 @@
 //! printed tokens and `curl` lines are run as printed. The walk from the 401 to a token of a
 //! real provider is in `tests/e2e_mcp.rs`.
 
-mod common;
-
-#[path = "../examples/mcp_server/app.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod app;
-
+use crate::mcp_app as app;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::{KillOnDrop, MCP_AUDIENCE, example_binary, serve};
 use axum_logto::ResourceMetadata;
 use axum_logto::testing::TestIssuer;
-use common::{KillOnDrop, MCP_AUDIENCE, example_binary, serve};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HOST, WWW_AUTHENTICATE};
 use serde_json::{Value, json};

@@ -1,0 +1,35 @@
+//! The integration tests, in one binary with a module per subject. The tests that need
+//! process-wide state of their own stay apart: a global allocator (`tests/cache_memory.rs`),
+//! a global metrics recorder (`tests/metrics.rs`), a global `tracing` subscriber
+//! (`tests/logs.rs`), and the compiler itself (`tests/compile_fail.rs`).
+
+#[macro_use]
+mod common;
+
+/// The demo example's router (`examples/demo`), for the route table and the end-to-end tests.
+#[path = "../../examples/demo/app.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod demo_app;
+
+/// The MCP server example's router (`examples/mcp_server`).
+#[path = "../../examples/mcp_server/app.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod mcp_app;
+
+mod cache;
+mod credentials;
+mod demo;
+mod deployments;
+mod e2e_mcp;
+mod e2e_provider;
+mod extractors;
+mod grpc;
+mod key_fetch;
+mod key_store;
+mod layer;
+mod mcp_server;
+mod metadata;
+mod organizations;
+mod scopes;
+mod validation;
+mod verify_once;

@@ -9,12 +9,15 @@
 # set-up (issuer, keys, tokens, runtime) and the constant cost of `measure` left out. The
 # scenarios that verify a signature take a new token on every run (an ECDSA verification's
 # cost depends on the signature), so their count is an average over N signatures. N
-# (environment) is 100.
+# (environment) is 100. FEATURES (environment) are the crate features to build with, default
+# `test-util` (the bench mints tokens with the test issuer); `FEATURES=test-util,metrics`
+# counts what the metrics add.
 #
 # Not part of `cargo test` or .ci/run: it installs valgrind if missing and takes a few minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-100}
+FEATURES=${FEATURES:-test-util}
 
 if ! command -v valgrind >/dev/null; then
   echo "# installing valgrind" >&2
@@ -25,7 +28,7 @@ if ! command -v valgrind >/dev/null; then
 fi
 
 echo "# building benches/instructions.rs (release)" >&2
-bin=$(cargo bench --bench instructions --no-run --message-format=json 2>/dev/null \
+bin=$(cargo bench --bench instructions --features "$FEATURES" --no-run --message-format=json 2>/dev/null \
   | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
 [ -x "$bin" ] || { echo "could not build benches/instructions.rs" >&2; exit 1; }
 
@@ -53,6 +56,7 @@ echo "Instructions per operation (valgrind $(valgrind --version | sed 's/valgrin
 echo "date:    $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "machine: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(uname -sr)"
 echo "rustc:   $(rustc -V)"
+echo "features: $FEATURES"
 echo
 printf '%-40s %14s\n' "operation" "instructions"
 for name in "${scenarios[@]}"; do

@@ -1,4 +1,4 @@
-//! What validation costs, measured side by side in one run (`cargo bench --bench validate`):
+//! What validation costs, measured side by side in one run (`cargo bench --features test-util --bench validate`):
 //!
 //! - `signature`: aws-lc-rs verifying the token's signature with a key parsed once (the floor
 //!   of step 4), for ES384 (Logto's default) and RS256, and with the key parsed for each

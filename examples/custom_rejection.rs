@@ -6,7 +6,7 @@
 //! Runs against an embedded `TestIssuer`, prints a few requests and their answers, and exits.
 //!
 //! ```text
-//! cargo run --example custom_rejection
+//! cargo run --example custom_rejection --all-features
 //! ```
 
 use axum::body::Body;

@@ -10,9 +10,9 @@
 //! Logto tenant instead (the audience is the API resource registered for the MCP server).
 //!
 //! ```text
-//! cargo run --example mcp_server
+//! cargo run --example mcp_server --all-features
 //! LOGTO_ENDPOINT=https://my-tenant.logto.app LOGTO_AUDIENCE=https://mcp.example.com/ \
-//!     PUBLIC_URL=https://mcp.example.com cargo run --example mcp_server
+//!     PUBLIC_URL=https://mcp.example.com cargo run --example mcp_server --all-features
 //! ```
 //!
 //! `BIND` sets the address (default `127.0.0.1:3001`). `PUBLIC_URL` is the URL clients reach

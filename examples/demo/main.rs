@@ -5,8 +5,8 @@
 //! `LOGTO_AUDIENCE` set it protects the same routes with that Logto tenant instead.
 //!
 //! ```text
-//! cargo run --example demo
-//! LOGTO_ENDPOINT=https://my-tenant.logto.app LOGTO_AUDIENCE=https://api.example.com cargo run --example demo
+//! cargo run --example demo --all-features
+//! LOGTO_ENDPOINT=https://my-tenant.logto.app LOGTO_AUDIENCE=https://api.example.com cargo run --example demo --all-features
 //! ```
 //!
 //! `BIND` sets the address (default `127.0.0.1:3000`). `GET /metrics` answers the crate's metrics

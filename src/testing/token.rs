@@ -15,8 +15,10 @@ use crate::keys::lock;
 /// Builds and signs one token; made by [`TestIssuer::token`].
 ///
 /// Setters replace the default claim or header member; [`claim`](Self::claim) and
-/// [`header`](Self::header) set anything, including values of the wrong JSON type.
+/// [`header`](Self::header) set anything, including values of the wrong JSON type. A clone
+/// starts another token from the same settings (with the same `jti` until one is set).
 #[must_use = "call .sign() to get the token"]
+#[derive(Clone)]
 pub struct TokenBuilder<'a> {
     pub(super) issuer: &'a TestIssuer,
     pub(super) key: Arc<IssuerKey>,

@@ -6,7 +6,7 @@
 //! there opens the MCP endpoint, where each tool checks its own scope.
 //!
 //! Needs Node.js (see `tests/common/provider.rs`). Run only these tests with
-//! `cargo test --test e2e_mcp`.
+//! `cargo test --all-features --test it e2e_mcp`.
 
 use crate::mcp_app as app;
 use std::time::Duration;

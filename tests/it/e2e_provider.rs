@@ -3,7 +3,7 @@
 //! endpoint over HTTP and are sent to the demo API's router behind a real listener.
 //!
 //! Needs Node.js; `npm ci` runs in `tests/provider` on first use when `node_modules` is
-//! missing. Run only these tests with `cargo test --test e2e_provider`.
+//! missing. Run only these tests with `cargo test --all-features --test it e2e_provider`.
 
 use crate::demo_app as app;
 use std::io::{BufRead, BufReader};

@@ -1,7 +1,8 @@
 //! The integration tests, in one binary with a module per subject. The tests that need
 //! process-wide state of their own stay apart: a global allocator (`tests/cache_memory.rs`),
 //! a global metrics recorder (`tests/metrics.rs`), a global `tracing` subscriber
-//! (`tests/logs.rs`), and the compiler itself (`tests/compile_fail.rs`).
+//! (`tests/logs.rs`), `tracing`'s process-wide callsite interest (`tests/verify_once.rs`
+//! counts events), and the compiler itself (`tests/compile_fail.rs`).
 
 #[macro_use]
 mod common;
@@ -30,6 +31,6 @@ mod layer;
 mod mcp_server;
 mod metadata;
 mod organizations;
+mod policy;
 mod scopes;
 mod validation;
-mod verify_once;

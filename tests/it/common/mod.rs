@@ -183,7 +183,7 @@ pub(crate) fn example_binary(name: &str) -> std::path::PathBuf {
         .join(name);
     assert!(
         path.exists(),
-        "{} is missing: run the tests with `cargo test`",
+        "{} is missing: run the tests with `cargo test --all-features`",
         path.display()
     );
     path

@@ -5,17 +5,20 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::common::{API, bearer};
+#[path = "support/mod.rs"]
+mod support;
+
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum_logto::testing::TestIssuer;
 use axum_logto::{Auth, LogtoLayer, RequireScopes, scopes};
+use support::{API, bearer};
 
 scopes! { ReadDocs = "read:docs"; }
 
 async fn call(app: &Router, token: &str) -> (StatusCode, String) {
-    let answer = crate::common::call(app, "/twice", &[("authorization", &bearer(token))]).await;
+    let answer = support::call(app, "/twice", &[("authorization", &bearer(token))]).await;
     (answer.status, answer.body)
 }
 

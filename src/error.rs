@@ -47,9 +47,13 @@ pub enum AuthError {
         /// are needed.
         any_of: bool,
     },
-    /// The token is valid but for another organization than the one the request targets (or,
-    /// for an organization-level API resource, carries no `organization_id`).
+    /// The token is valid but for another organization than the one the request targets.
     WrongOrg,
+    /// The token is valid and for this API, but for no organization, on a route of an
+    /// organization-level API resource ([`OrgApiToken`](crate::OrgApiToken)): it carries no
+    /// `organization_id`. The client asks Logto for one with `organization_id` on its token
+    /// request.
+    NotForOrg,
     /// The token is valid and addressed to this API, but it carries an `organization_id`
     /// claim: its permissions were granted by the user's role *within that organization*,
     /// and a global route (no organization) does not accept them. Organization routes take
@@ -83,6 +87,7 @@ impl AuthError {
             Self::InvalidRequest | Self::MissingOrg => StatusCode::BAD_REQUEST,
             Self::InsufficientScope { .. }
             | Self::WrongOrg
+            | Self::NotForOrg
             | Self::OrgLevelToken
             | Self::ClaimCheckFailed { .. } => StatusCode::FORBIDDEN,
             Self::MisconfiguredRoute => StatusCode::INTERNAL_SERVER_ERROR,
@@ -99,6 +104,7 @@ impl AuthError {
             Self::InvalidToken(_) => Some("invalid_token"),
             Self::InsufficientScope { .. }
             | Self::WrongOrg
+            | Self::NotForOrg
             | Self::OrgLevelToken
             | Self::ClaimCheckFailed { .. } => Some("insufficient_scope"),
         }
@@ -128,7 +134,8 @@ impl AuthError {
     /// A short, fixed `snake_case` name of what failed, for logs and metrics labels: the
     /// [`InvalidTokenReason::name`] for invalid tokens, else `missing_token`,
     /// `invalid_request`, `missing_organization`, `insufficient_scope`,
-    /// `wrong_organization`, `organization_scoped`, `claim_check_failed`,
+    /// `wrong_organization`, `not_for_an_organization`, `organization_scoped`,
+    /// `claim_check_failed`,
     /// `misconfigured_route` or `keys_unavailable`.
     pub const fn name(&self) -> &'static str {
         match self {
@@ -138,6 +145,7 @@ impl AuthError {
             Self::InvalidToken(reason) => reason.name(),
             Self::InsufficientScope { .. } => "insufficient_scope",
             Self::WrongOrg => "wrong_organization",
+            Self::NotForOrg => "not_for_an_organization",
             Self::OrgLevelToken => "organization_scoped",
             Self::ClaimCheckFailed { .. } => "claim_check_failed",
             Self::MisconfiguredRoute => "misconfigured_route",
@@ -170,6 +178,7 @@ impl AuthError {
                 "the access token needs at least one of the scopes this resource accepts"
             }
             Self::WrongOrg => "the access token is for another organization",
+            Self::NotForOrg => "the access token is not for an organization",
             Self::OrgLevelToken => {
                 "the access token carries permissions granted within an organization"
             }
@@ -202,6 +211,7 @@ impl From<TokenError> for AuthError {
         match error {
             TokenError::Invalid(reason) => Self::InvalidToken(reason),
             TokenError::WrongOrg => Self::WrongOrg,
+            TokenError::NotForOrg => Self::NotForOrg,
             TokenError::OrgLevelToken => Self::OrgLevelToken,
             TokenError::InsufficientScope { any_of } => Self::InsufficientScope { any_of },
             TokenError::ClaimCheckFailed { description } => Self::ClaimCheckFailed { description },
@@ -238,6 +248,7 @@ mod tests {
             AuthError::InsufficientScope { any_of: false },
             AuthError::InsufficientScope { any_of: true },
             AuthError::WrongOrg,
+            AuthError::NotForOrg,
             AuthError::OrgLevelToken,
             AuthError::ClaimCheckFailed {
                 description: crate::check::MachineOnly::DESCRIPTION,

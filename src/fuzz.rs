@@ -135,6 +135,7 @@ impl FixedValidator {
             allow_org_level_tokens: false,
             allowed_clients: None,
             verified_cache_bytes: DEFAULT_VERIFIED_CACHE_BYTES,
+            max_token_lifetime: None,
         };
         Ok(Self {
             validator: Validator::new(settings, KeyStore::with_fixed_keys(keys, client)),

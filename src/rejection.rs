@@ -54,6 +54,7 @@ impl fmt::Debug for RejectionContext {
 /// | bad token: malformed, signature, expired, issuer, audience, `typ`, application | `InvalidToken(reason)` | 401 | `Bearer realm="…", error="invalid_token", error_description="…"` | `invalid_token` |
 /// | valid token without the route's scopes | `InsufficientScope` | 403 | `Bearer realm="…", error="insufficient_scope", error_description="…"` | `insufficient_scope` |
 /// | valid token for another organization | `WrongOrg` | 403 | as above | `insufficient_scope` |
+/// | valid token for no organization on an organization-level API route | `NotForOrg` | 403 | as above | `insufficient_scope` |
 /// | organization-level token on a global route | `OrgLevelToken` | 403 | as above | `insufficient_scope` |
 /// | valid token that fails the route's claim check | `ClaimCheckFailed` | 403 | as above, the check's description | `insufficient_scope` |
 /// | credentials sent twice or malformed | `InvalidRequest` | 400 | `Bearer realm="…", error="invalid_request", error_description="…"` | `invalid_request` |

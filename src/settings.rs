@@ -26,6 +26,10 @@ pub(crate) const MAX_LEEWAY: Duration = Duration::from_secs(300);
 pub(crate) const DEFAULT_MAX_KEY_SET_AGE: Duration = Duration::from_secs(24 * 3600);
 /// Default capacity of the verified-token cache: 16 MiB (about 8,000 Logto tokens).
 pub(crate) const DEFAULT_VERIFIED_CACHE_BYTES: usize = 16 * 1024 * 1024;
+/// The shortest timing option (`fetch_timeout`, `refresh_interval`, `retry_interval`,
+/// `unknown_kid_cooldown`, `max_key_set_age`) `build()` accepts: 100 ms. Shorter ones would
+/// make the key store fetch without pause (a key set age of 1 µs made 577 fetches a second).
+pub(crate) const MIN_TIMING: Duration = Duration::from_millis(100);
 /// Default cap on the size of an access token: 8 KiB.
 pub(crate) const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
 /// Default cap on the size of a discovery or JWKS response body: 256 KiB.
@@ -46,6 +50,8 @@ pub(crate) struct ValidationSettings {
     pub(crate) allowed_clients: Option<Vec<String>>,
     /// The verified-token cache's capacity in bytes; 0 turns it off.
     pub(crate) verified_cache_bytes: usize,
+    /// The longest lifetime (`exp` after `iat`, and after now) a token may have; `None`: any.
+    pub(crate) max_token_lifetime: Option<Duration>,
 }
 
 /// What the key store reads.

@@ -62,8 +62,9 @@ extractor!(
 /// (default: none).
 ///
 /// - not a token for this API: 401 `invalid_token`;
-/// - a token for this API without `organization_id`, or for another organization: 403
-///   `insufficient_scope`;
+/// - a token for this API without `organization_id`: 403 `insufficient_scope`, "not for an
+///   organization"; for another organization: 403 `insufficient_scope`, "for another
+///   organization";
 /// - the right organization without the scopes: 403 `insufficient_scope`, `scope="…"`.
 ///
 /// ```

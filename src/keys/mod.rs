@@ -5,12 +5,14 @@
 //! - `public_key`: a key parsed once and its signature check (the crypto backend);
 //! - `fetch`: one capped, timed GET, and the default HTTP client;
 //! - `discovery`: the OpenID discovery document;
-//! - `store`: the snapshot, single flight, cooldown and refresher;
+//! - `budget`: how many fetches unknown `kid`s may cause;
+//! - `store`: the snapshot, single flight, the unknown-`kid` budget and refresher;
 //! - `error`: [`KeyFetchError`].
 //!
 //! Part of the validation core: nothing here knows about Axum or HTTP responses.
 
 mod algorithm;
+mod budget;
 mod discovery;
 mod error;
 mod fetch;

@@ -4,8 +4,10 @@
 //! Policy (the README's "Security" section, "Keys"):
 //! - reads on the hot path are lock-free (`ArcSwapOption` snapshot);
 //! - a background task refreshes the set every `refresh_interval` without blocking requests;
-//! - an unknown `kid` causes one single-flight refetch, then a cooldown during which unknown
-//!   `kid`s are rejected without fetching (the initial load and the timer start no cooldown);
+//! - an unknown `kid` causes one single-flight refetch, within a budget of three at once and one
+//!   per cooldown after that (`budget`); unknown `kid`s refused for want of budget make the
+//!   store fetch by itself as soon as the budget allows (the initial load and the timer spend
+//!   none of it);
 //! - a failed or garbage fetch keeps the last good set (and logs a `warn`), but only up to
 //!   `max_key_set_age` after the last successful fetch;
 //! - while no usable set is loaded (never, or too old), fetch attempts are spaced by
@@ -23,6 +25,7 @@ use tracing::Instrument as _;
 use url::Url;
 
 use super::algorithm::Algorithm;
+use super::budget::KidBudget;
 use super::discovery::jwks_uri_from_discovery;
 use super::error::{Document, KeyFetchError, KeyFetchErrorKind};
 use super::fetch::get;
@@ -42,15 +45,14 @@ pub(crate) enum KeyError {
     Unavailable,
 }
 
-/// When the last fetches completed.
-#[derive(Debug, Default, Clone, Copy)]
+/// When the last fetches completed, and what unknown `kid`s may still cause.
+#[derive(Debug, Clone, Copy)]
 struct FetchTimes {
     /// The last fetch of any kind (spaces attempts while no key set is loaded).
     any: Option<Instant>,
-    /// The last fetch caused by an unknown `kid` (starts the cooldown). The initial load and
-    /// the timer do not start a cooldown, so a key rotated in right after start-up is still
-    /// found at once.
-    unknown_kid: Option<Instant>,
+    /// The fetches unknown `kid`s may still cause (see `budget`). The initial load and the
+    /// timer spend none, so a key rotated in right after start-up is still found at once.
+    kids: KidBudget,
 }
 
 /// Cheap to clone: the store is shared.
@@ -78,6 +80,8 @@ struct Inner {
     /// Completed fetch attempts; a waiter that sees it change knows a fetch happened meanwhile.
     attempts: AtomicU64,
     refresher_started: AtomicBool,
+    /// A fetch is scheduled for when the unknown-`kid` budget refills.
+    refetch_scheduled: AtomicBool,
 }
 
 impl fmt::Debug for Inner {
@@ -118,9 +122,13 @@ impl KeyStore {
                 keys: ArcSwapOption::empty(),
                 jwks_uri,
                 fetch_lock: Arc::new(tokio::sync::Mutex::new(())),
-                times: Mutex::new(FetchTimes::default()),
+                times: Mutex::new(FetchTimes {
+                    any: None,
+                    kids: KidBudget::full(Instant::now()),
+                }),
                 attempts: AtomicU64::new(0),
                 refresher_started: AtomicBool::new(false),
+                refetch_scheduled: AtomicBool::new(false),
             }),
         }
     }
@@ -201,26 +209,26 @@ impl KeyStore {
         }
     }
 
-    /// Whether the cooldown (usable keys loaded) or the retry interval (none) since the last
-    /// completed fetch forbids a new one.
+    /// Whether the unknown-`kid` budget (usable keys loaded) or the retry interval (none)
+    /// forbids a fetch now.
     fn must_wait(&self, loaded: bool) -> bool {
-        let times = *lock(&self.inner.times);
-        let (last, wait) = if loaded {
-            (times.unknown_kid, self.inner.cfg.unknown_kid_cooldown)
-        } else {
-            (times.any, self.inner.cfg.retry_interval)
-        };
-        last.is_some_and(|at| at.elapsed() < wait)
+        self.inner.must_wait(loaded)
     }
 
     /// Single flight: the first caller fetches; callers queued behind it see that a fetch
-    /// happened and only re-read the snapshot. Then a cooldown (keys loaded) or the retry
-    /// interval (no keys yet) spaces further fetches.
+    /// happened and only re-read the snapshot. The unknown-`kid` budget (keys loaded) or the
+    /// retry interval (no keys yet) spaces further fetches; a lookup refused for want of budget
+    /// schedules one fetch for when the budget refills.
     async fn refetch_if_allowed(&self, seen: u64) {
-        // Checked before waiting for the lock too, so that requests inside the cooldown or the
-        // retry interval answer at once instead of queueing behind a fetch in flight.
-        if self.must_wait(self.usable().is_some()) {
-            tracing::debug!("key fetch skipped: inside the cooldown");
+        // Checked before waiting for the lock too, so that requests beyond the budget or
+        // inside the retry interval answer at once instead of queueing behind a fetch in
+        // flight.
+        let loaded = self.usable().is_some();
+        if self.must_wait(loaded) {
+            tracing::debug!("key fetch skipped: the unknown-kid budget is spent");
+            if loaded {
+                self.schedule_refetch();
+            }
             return;
         }
         let guard = self.inner.fetch_lock.clone().lock_owned().await;
@@ -229,6 +237,9 @@ impl KeyStore {
         }
         let loaded = self.usable().is_some();
         if self.must_wait(loaded) {
+            if loaded {
+                self.schedule_refetch();
+            }
             return;
         }
         let cause = if loaded {
@@ -237,6 +248,38 @@ impl KeyStore {
             FetchCause::FirstLoad
         };
         let _ = Inner::fetch_in_task(&self.inner, guard, cause).await;
+    }
+
+    /// Fetches once, by itself, as soon as the unknown-`kid` budget refills: an unknown `kid`
+    /// refused now may be a key the issuer just rotated in, and its next token should not have
+    /// to wait for one more request. One such fetch is scheduled at a time; it spends the
+    /// budget like any unknown-`kid` fetch, so an attacker still causes one fetch per cooldown.
+    fn schedule_refetch(&self) {
+        if self.inner.refetch_scheduled.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let wait = lock(&self.inner.times)
+            .kids
+            .next_in(Instant::now(), self.inner.cfg.unknown_kid_cooldown);
+        let (Some(wait), Ok(handle)) = (wait, tokio::runtime::Handle::try_current()) else {
+            // The budget never refills (a fixed key set), or no runtime to wait in.
+            self.inner.refetch_scheduled.store(false, Ordering::Release);
+            return;
+        };
+        let weak = Arc::downgrade(&self.inner);
+        handle.spawn(async move {
+            tokio::time::sleep(wait).await;
+            let Some(inner) = weak.upgrade() else { return };
+            let guard = inner.fetch_lock.clone().lock_owned().await;
+            // From here on, a refusal schedules the next one.
+            inner.refetch_scheduled.store(false, Ordering::Release);
+            // A request may have spent the budget meanwhile, and fetched.
+            if inner.must_wait(true) {
+                return;
+            }
+            tracing::debug!("fetching the JWK set for the unknown kids refused meanwhile");
+            let _ = Inner::fetch_in_task(&inner, guard, FetchCause::UnknownKid).await;
+        });
     }
 
     /// Starts the background refresh task once, if a Tokio runtime is running. The task holds
@@ -294,6 +337,21 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Inner {
+    /// Whether the unknown-`kid` budget (usable keys loaded) or the retry interval (none)
+    /// forbids a fetch now.
+    fn must_wait(&self, loaded: bool) -> bool {
+        let mut times = lock(&self.times);
+        if loaded {
+            !times
+                .kids
+                .allows(Instant::now(), self.cfg.unknown_kid_cooldown)
+        } else {
+            times
+                .any
+                .is_some_and(|at| at.elapsed() < self.cfg.retry_interval)
+        }
+    }
+
     /// Runs one fetch in a task of its own that owns the single-flight guard: a caller that is
     /// cancelled (a timeout layer, a client that goes away) does not cancel the fetch, and the
     /// fetch's outcome and times are always recorded.
@@ -360,7 +418,7 @@ impl Inner {
             let mut times = lock(&self.times);
             times.any = Some(now);
             if cause == FetchCause::UnknownKid {
-                times.unknown_kid = Some(now);
+                times.kids.spend(now, self.cfg.unknown_kid_cooldown);
             }
         }
         self.attempts.fetch_add(1, Ordering::AcqRel);
@@ -435,8 +493,8 @@ impl Inner {
 
 #[cfg(any(test, fuzzing))]
 impl KeyStore {
-    /// A store that already holds `keys` and never fetches: the unknown-`kid` cooldown is
-    /// running and lasts forever, and no refresher is ever started. Lookups therefore never
+    /// A store that already holds `keys` and never fetches: the unknown-`kid` budget is spent
+    /// and never refills, and no refresher is ever started. Lookups therefore never
     /// wait, so the validation future completes on its first poll, with or without a runtime.
     /// With neither a discovery URL nor a JWKS URI, even [`preload`](Self::preload) fails
     /// before any I/O.
@@ -461,7 +519,7 @@ impl KeyStore {
         store.inner.keys.store(Some(Arc::new(snapshot)));
         *lock(&store.inner.times) = FetchTimes {
             any: Some(now),
-            unknown_kid: Some(now),
+            kids: KidBudget::empty(now),
         };
         store.inner.refresher_started.store(true, Ordering::Release);
         store

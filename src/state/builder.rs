@@ -15,7 +15,7 @@ use crate::settings::{
     DEFAULT_FETCH_TIMEOUT, DEFAULT_LEEWAY, DEFAULT_MAX_KEY_SET_AGE, DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_MAX_TOKEN_SIZE, DEFAULT_REFRESH_INTERVAL, DEFAULT_RETRY_INTERVAL,
     DEFAULT_UNKNOWN_KID_COOLDOWN, DEFAULT_VERIFIED_CACHE_BYTES, FetchSettings, MAX_LEEWAY,
-    ValidationSettings, is_secure_url,
+    MIN_TIMING, ValidationSettings, is_secure_url,
 };
 use crate::token::Validator;
 
@@ -61,6 +61,7 @@ pub struct LogtoStateBuilder {
     max_response_size: usize,
     realm: Option<String>,
     hook: Option<RejectionHook>,
+    max_token_lifetime: Option<Duration>,
 }
 
 impl fmt::Debug for LogtoStateBuilder {
@@ -89,6 +90,7 @@ impl fmt::Debug for LogtoStateBuilder {
             .field("max_response_size", &self.max_response_size)
             .field("realm", &self.realm)
             .field("on_rejection", &self.hook.is_some())
+            .field("max_token_lifetime", &self.max_token_lifetime)
             .finish()
     }
 }
@@ -119,6 +121,7 @@ impl LogtoStateBuilder {
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             realm: None,
             hook: None,
+            max_token_lifetime: None,
         }
     }
 
@@ -214,6 +217,30 @@ impl LogtoStateBuilder {
         self
     }
 
+    /// The longest lifetime a token may have: `exp` at most this long after `iat`, and after
+    /// now (which also bounds tokens without `iat`); a longer-lived token is 401
+    /// [`LifetimeTooLong`](crate::InvalidTokenReason::LifetimeTooLong). Logto's access tokens
+    /// live for the API resource's "token expiration time" (an hour by default, a day at
+    /// most), so a token valid for longer was not issued as this API expects; a leaked signing
+    /// key could mint one that never expires. Each check allows the leeway on top. Default:
+    /// off, any lifetime.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use axum_logto::LogtoState;
+    ///
+    /// let logto = LogtoState::builder("https://my-tenant.logto.app")
+    ///     .audience("https://api.example.com")
+    ///     .max_token_lifetime(Duration::from_secs(24 * 3600))
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = logto;
+    /// ```
+    pub fn max_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.max_token_lifetime = Some(lifetime);
+        self
+    }
+
     /// The exact `iss` expected in tokens. Default: `<endpoint>/oidc`, which is what Logto
     /// uses. When discovery runs, its `issuer` must equal this value.
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
@@ -281,25 +308,28 @@ impl LogtoStateBuilder {
         self
     }
 
-    /// Time limit for one discovery or JWKS fetch (connect, send, read the body). Default:
-    /// 5 seconds.
+    /// Time limit for one discovery or JWKS fetch (connect, send, read the body). At least
+    /// 100 ms. Default: 5 seconds.
     pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
         self.fetch_timeout = timeout;
         self
     }
 
     /// Interval of the background refresh of the key set. The refresh never blocks requests;
-    /// a failed refresh keeps the previous keys. Default: 10 minutes.
+    /// a failed refresh keeps the previous keys. At least 100 ms. Default: 10 minutes.
     pub fn refresh_interval(mut self, interval: Duration) -> Self {
         self.refresh_interval = interval;
         self
     }
 
-    /// After a fetch caused by an unknown `kid`, how long further unknown `kid`s are rejected
-    /// without fetching the key set again. Bounds the load an attacker can cause with random
-    /// `kid`s to one fetch per cooldown. The initial load and the timer refresh start no
-    /// cooldown, so a key rotated in right after start-up is found at once. Must not be zero
-    /// (that would let every random `kid` cause a fetch). Default: 30 seconds.
+    /// How often a token with an unknown `kid` may make the store fetch the key set again.
+    /// Unknown `kid`s may cause three fetches back to back, then one per cooldown: this bounds
+    /// the load an attacker can cause with random `kid`s (no key is needed to forge one) to
+    /// three fetches, then one per cooldown. When an unknown `kid` is refused for want of
+    /// budget, the store fetches by itself as soon as the budget refills: a key the issuer
+    /// rotated in during such a probe is found one cooldown after the probe began at worst,
+    /// and a rotation without one at once. The initial load and the timer refresh spend none
+    /// of the budget. At least 100 ms. Default: 30 seconds.
     pub fn unknown_kid_cooldown(mut self, cooldown: Duration) -> Self {
         self.unknown_kid_cooldown = cooldown;
         self
@@ -309,7 +339,7 @@ impl LogtoStateBuilder {
     /// [maximum key set age](Self::max_key_set_age)), the minimum time between two fetch
     /// attempts; requests in between fail at once with
     /// [`KeysUnavailable`](crate::AuthError::KeysUnavailable) (503, and this value in
-    /// `Retry-After`). Default: 2 seconds.
+    /// `Retry-After`). At least 100 ms. Default: 2 seconds.
     pub fn retry_interval(mut self, interval: Duration) -> Self {
         self.retry_interval = interval;
         self
@@ -321,7 +351,7 @@ impl LogtoStateBuilder {
     /// [`KeysUnavailable`](crate::AuthError::KeysUnavailable) while fetching goes on, spaced by
     /// the [retry interval](Self::retry_interval). When it is shorter than twice the
     /// [refresh interval](Self::refresh_interval), the timer refreshes every half of it instead,
-    /// so that a reachable issuer never lets the set age out. Must not be zero. Default:
+    /// so that a reachable issuer never lets the set age out. At least 100 ms. Default:
     /// 24 hours.
     pub fn max_key_set_age(mut self, age: Duration) -> Self {
         self.max_key_set_age = age;
@@ -511,6 +541,7 @@ impl LogtoStateBuilder {
             allow_org_level_tokens: self.allow_org_level_tokens,
             verified_cache_bytes: self.verified_cache_bytes,
             allowed_clients: self.allowed_clients,
+            max_token_lifetime: self.max_token_lifetime,
         };
         let validator = Validator::new(validation, KeyStore::new(fetch));
         Ok(LogtoState::from_parts(
@@ -580,9 +611,28 @@ impl LogtoStateBuilder {
             ("max_key_set_age", self.max_key_set_age.is_zero()),
             ("max_token_size", self.max_token_size == 0),
             ("max_response_size", self.max_response_size == 0),
+            (
+                "max_token_lifetime",
+                self.max_token_lifetime.is_some_and(|d| d.is_zero()),
+            ),
         ] {
             if zero {
                 return Err(ConfigError::InvalidLimit { what });
+            }
+        }
+        for (what, value) in [
+            ("fetch_timeout", self.fetch_timeout),
+            ("refresh_interval", self.refresh_interval),
+            ("retry_interval", self.retry_interval),
+            ("unknown_kid_cooldown", self.unknown_kid_cooldown),
+            ("max_key_set_age", self.max_key_set_age),
+        ] {
+            if value < MIN_TIMING {
+                return Err(ConfigError::TooShort {
+                    what,
+                    value,
+                    min: MIN_TIMING,
+                });
             }
         }
         for (what, name) in [
@@ -832,6 +882,51 @@ mod tests {
                 .unwrap_err(),
             ConfigError::InvalidLimit {
                 what: "max_key_set_age"
+            }
+        );
+    }
+
+    #[test]
+    fn timing_options_have_a_floor() {
+        let us = Duration::from_micros(1);
+        let short = |error: ConfigError| match error {
+            ConfigError::TooShort { what, value, min } => {
+                assert_eq!((value, min), (us, MIN_TIMING));
+                what
+            }
+            other => panic!("{other:?}"),
+        };
+        let b = || builder("https://t.logto.app");
+        assert_eq!(
+            short(b().max_key_set_age(us).build().unwrap_err()),
+            "max_key_set_age"
+        );
+        assert_eq!(
+            short(b().refresh_interval(us).build().unwrap_err()),
+            "refresh_interval"
+        );
+        assert_eq!(
+            short(b().retry_interval(us).build().unwrap_err()),
+            "retry_interval"
+        );
+        assert_eq!(
+            short(b().unknown_kid_cooldown(us).build().unwrap_err()),
+            "unknown_kid_cooldown"
+        );
+        assert_eq!(
+            short(b().fetch_timeout(us).build().unwrap_err()),
+            "fetch_timeout"
+        );
+        assert!(
+            b().refresh_interval(MIN_TIMING)
+                .max_key_set_age(MIN_TIMING)
+                .build()
+                .is_ok()
+        );
+        assert_eq!(
+            b().max_token_lifetime(Duration::ZERO).build().unwrap_err(),
+            ConfigError::InvalidLimit {
+                what: "max_token_lifetime"
             }
         );
     }

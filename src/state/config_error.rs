@@ -42,9 +42,20 @@ pub enum ConfigError {
     /// A duration or size option is zero where it must not be (`what` says which).
     InvalidLimit {
         /// The option: `"fetch_timeout"`, `"refresh_interval"`, `"retry_interval"`,
-        /// `"unknown_kid_cooldown"`, `"max_key_set_age"`, `"max_token_size"` or
-        /// `"max_response_size"`.
+        /// `"unknown_kid_cooldown"`, `"max_key_set_age"`, `"max_token_size"`,
+        /// `"max_response_size"` or `"max_token_lifetime"`.
         what: &'static str,
+    },
+    /// A timing option is shorter than this crate allows (100 ms): a refresh interval of a
+    /// microsecond, say, would make the key store fetch without pause.
+    TooShort {
+        /// The option: `"fetch_timeout"`, `"refresh_interval"`, `"retry_interval"`,
+        /// `"unknown_kid_cooldown"` or `"max_key_set_age"`.
+        what: &'static str,
+        /// The value refused.
+        value: Duration,
+        /// The shortest value allowed.
+        min: Duration,
     },
     /// A cookie or query parameter name is empty or holds a character it cannot hold (space,
     /// `=`, `;`, `,`, `"`, a control or non-ASCII character).
@@ -90,6 +101,12 @@ impl fmt::Display for ConfigError {
                  control character"
             ),
             Self::InvalidLimit { what } => write!(f, "the {what} must be greater than zero"),
+            Self::TooShort { what, value, min } => {
+                write!(
+                    f,
+                    "the {what} {value:?} is shorter than the {min:?} allowed"
+                )
+            }
             Self::InvalidName { what, value } => {
                 write!(
                     f,

@@ -181,8 +181,9 @@ impl LogtoState {
     ///
     /// # Errors
     ///
-    /// As [`validate`](Self::validate); a token for this API without `organization_id`, or
-    /// for another organization, is [`AuthError::WrongOrg`] (403).
+    /// As [`validate`](Self::validate); a token for this API without `organization_id` is
+    /// [`AuthError::NotForOrg`] (403), one for another organization [`AuthError::WrongOrg`]
+    /// (403).
     pub async fn validate_org_api_token(
         &self,
         token: &str,

@@ -33,8 +33,12 @@ fn numeric_date(
     }
 }
 
-/// Builds the typed view of a payload.
+/// Builds the typed view of a payload. A sender-constrained token (`cnf`) is refused here:
+/// nothing checks its proof of possession.
 pub(crate) fn auth_info(claims: Map<String, Value>) -> Result<AuthInfo, InvalidTokenReason> {
+    if claims.contains_key("cnf") {
+        return Err(InvalidTokenReason::SenderConstrained);
+    }
     let audience = match claims.get("aud") {
         None => None,
         Some(Value::String(s)) => Some(vec![s.clone()]),
@@ -141,6 +145,22 @@ mod tests {
                 auth_info(c).unwrap_err(),
                 InvalidTokenReason::InvalidClaims,
                 "{required}"
+            );
+        }
+    }
+
+    #[test]
+    fn sender_constrained_tokens_are_refused() {
+        for cnf in [
+            json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}),
+            json!({"x5t#S256": "x"}),
+            json!(null),
+        ] {
+            let mut c = claims(base());
+            c.insert("cnf".into(), cnf);
+            assert_eq!(
+                auth_info(c).unwrap_err(),
+                InvalidTokenReason::SenderConstrained
             );
         }
     }

@@ -26,7 +26,7 @@ pub(crate) fn check_claims(
         );
         return Err(InvalidTokenReason::WrongIssuer.into());
     }
-    check_time(settings.leeway, info)?;
+    check_time(settings, info)?;
     if !addressed(settings, info, model) {
         tracing::debug!(
             aud = %RedactedList(info.audience.iter().map(String::as_str).collect()),
@@ -61,7 +61,7 @@ pub(crate) fn check_claims(
 pub(crate) fn worth_caching(settings: &ValidationSettings, info: &AuthInfo) -> bool {
     let info = info.data();
     accepted_issuer(settings, info)
-        && check_time(settings.leeway, info).is_ok()
+        && check_time(settings, info).is_ok()
         && allowed_client(settings, info)
         && (addressed(settings, info, Model::Global) || addressed(settings, info, Model::Org))
 }
@@ -90,13 +90,37 @@ fn allowed_client(settings: &ValidationSettings, info: &AuthInfoData) -> bool {
     })
 }
 
-/// `exp`, `nbf` and `iat` against the clock, with the leeway.
-fn check_time(leeway: Duration, info: &AuthInfoData) -> Result<(), InvalidTokenReason> {
+/// `exp`, `nbf`, `iat` and the lifetime against the clock, with the leeway.
+fn check_time(
+    settings: &ValidationSettings,
+    info: &AuthInfoData,
+) -> Result<(), InvalidTokenReason> {
     // A clock set before 1970 fails closed.
     let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) else {
         return Err(InvalidTokenReason::Expired);
     };
-    check_time_at(leeway, info, now.as_secs_f64())
+    let now = now.as_secs_f64();
+    check_time_at(settings.leeway, info, now)?;
+    match settings.max_token_lifetime {
+        Some(max) => check_lifetime_at(settings.leeway, max, info, now),
+        None => Ok(()),
+    }
+}
+
+/// `exp` at most `max` after `iat` (when present) and after `now`, with the leeway.
+fn check_lifetime_at(
+    leeway: Duration,
+    max: Duration,
+    info: &AuthInfoData,
+    now: f64,
+) -> Result<(), InvalidTokenReason> {
+    let longest = max.as_secs_f64() + leeway.as_secs_f64();
+    let exp = info.expires_at.0;
+    let from = info.issued_at.map_or(now, |iat| iat.0.min(now));
+    if exp - from > longest || exp - now > longest {
+        return Err(InvalidTokenReason::LifetimeTooLong);
+    }
+    Ok(())
 }
 
 /// `exp`, `nbf` and `iat` against `now` (seconds since the epoch), with the leeway, exact to
@@ -123,7 +147,8 @@ fn check_time_at(
 /// organization the token is for, which must be `target` when the request names one.
 ///
 /// - [`Model::Org`]: `urn:logto:organization:<id>` among the audiences;
-/// - [`Model::OrgApi`]: the `organization_id` claim, present and not empty;
+/// - [`Model::OrgApi`]: the `organization_id` claim, present and not empty
+///   ([`TokenError::NotForOrg`] otherwise);
 /// - [`Model::Global`]: no organization; always [`TokenError::WrongOrg`].
 pub(crate) fn organization(
     info: &AuthInfo,
@@ -138,12 +163,19 @@ pub(crate) fn organization(
     let found = match (model, wanted) {
         (Model::Org, Some(wanted)) => info.has_org_audience(wanted).then_some(wanted),
         (Model::Org, None) => audience_org_id(info.audiences()),
-        (Model::OrgApi, wanted) => info
-            .data()
-            .organization_id
-            .as_deref()
-            .filter(|claimed| !claimed.is_empty())
-            .filter(|claimed| wanted.is_none_or(|wanted| wanted == *claimed)),
+        (Model::OrgApi, wanted) => {
+            let Some(claimed) = info
+                .data()
+                .organization_id
+                .as_deref()
+                .filter(|claimed| !claimed.is_empty())
+            else {
+                return Err(TokenError::NotForOrg);
+            };
+            wanted
+                .is_none_or(|wanted| wanted == claimed)
+                .then_some(claimed)
+        }
         (Model::Global, _) => None,
     };
     found.map(str::to_owned).ok_or(TokenError::WrongOrg)
@@ -170,6 +202,41 @@ mod tests {
             claims: serde_json::Map::new(),
             custom: Default::default(),
         }
+    }
+
+    #[test]
+    fn the_lifetime_is_bounded_when_asked() {
+        let hour = Duration::from_secs(3600);
+        let none = Duration::ZERO;
+        let now = 1_000_000.0;
+        let check =
+            |exp: f64, iat: Option<f64>| check_lifetime_at(none, hour, &info(exp, None, iat), now);
+        assert_eq!(check(now + 3600.0, Some(now)), Ok(()));
+        assert_eq!(
+            check(now + 3600.5, Some(now)),
+            Err(InvalidTokenReason::LifetimeTooLong)
+        );
+        // Without `iat`, and with a forged one, `exp` is bounded from now.
+        assert_eq!(check(1e308, None), Err(InvalidTokenReason::LifetimeTooLong));
+        assert_eq!(
+            check(now + 7200.0, Some(now + 5000.0)),
+            Err(InvalidTokenReason::LifetimeTooLong)
+        );
+        // An old token close to its end passes; one issued for two hours does not.
+        assert_eq!(check(now + 600.0, Some(now - 3000.0)), Ok(()));
+        assert_eq!(
+            check(now + 600.0, Some(now - 7000.0)),
+            Err(InvalidTokenReason::LifetimeTooLong)
+        );
+        assert_eq!(
+            check_lifetime_at(
+                Duration::from_secs(60),
+                hour,
+                &info(now + 3650.0, None, Some(now)),
+                now
+            ),
+            Ok(())
+        );
     }
 
     #[test]

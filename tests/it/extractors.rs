@@ -134,7 +134,11 @@ async fn bad_tokens_are_401_invalid_token() {
     let (input, _) = good.rsplit_once('.').unwrap();
     let other = TestIssuer::start().await;
     let cases = [
-        ("not-a-jwt".to_owned(), "the access token is malformed"),
+        ("not.a-jwt".to_owned(), "the access token is malformed"),
+        (
+            "an0paqueL0gtoAccessToken".to_owned(),
+            "the access token is opaque, not a JWT: request it with the resource parameter set to this API",
+        ),
         (
             format!("{input}.AAAA"),
             "the access token signature is invalid",

@@ -11,6 +11,8 @@ use axum::response::Redirect;
 use axum::routing::get;
 use axum_logto::testing::{KeyAlgorithm, TestIssuer};
 use axum_logto::{AuthError, InvalidTokenReason as R, KeyFetchErrorKind, LogtoState};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 #[tokio::test]
 async fn discovery_then_jwks_once() {
@@ -130,7 +132,7 @@ async fn two_hundred_concurrent_cold_requests_make_one_fetch() {
 }
 
 #[tokio::test]
-async fn random_kids_inside_the_cooldown_cause_no_fetch() {
+async fn random_kids_beyond_the_budget_cause_no_fetch() {
     let issuer = TestIssuer::start().await;
     let state = issuer
         .state_builder(API)
@@ -158,11 +160,11 @@ async fn random_kids_inside_the_cooldown_cause_no_fetch() {
                 .sign()
         })
         .collect();
-    // The first unknown kid refetches once; the flood after it, inside the cooldown, never.
+    // The first three unknown kids refetch; the flood after them, never.
     for token in &flood {
         assert_refused!(state, *token, R::UnknownKey);
     }
-    assert_eq!(issuer.jwks_requests(), 2);
+    assert_eq!(issuer.jwks_requests(), 4);
     // Known kids keep validating meanwhile.
     assert!(
         state
@@ -170,35 +172,68 @@ async fn random_kids_inside_the_cooldown_cause_no_fetch() {
             .await
             .is_ok()
     );
-    // Once the cooldown is over, an unknown kid may fetch again, once.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // The refusals scheduled one fetch for when the budget refills (one cooldown after the
+    // first), and the budget then has no fetch left for the next unknown kids until the
+    // cooldown after it.
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    assert_eq!(issuer.jwks_requests(), 5);
     for token in &again {
         assert_refused!(state, *token, R::UnknownKey);
+    }
+    assert!(issuer.jwks_requests() <= 6, "{}", issuer.jwks_requests());
+}
+
+#[tokio::test]
+async fn two_rotations_in_a_row_are_found_at_once() {
+    let issuer = TestIssuer::start().await;
+    let state = issuer
+        .state_builder(API)
+        .unknown_kid_cooldown(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    state.preload().await.unwrap();
+    // Before the budget, the second rotation's tokens waited for the whole cooldown.
+    for kind in [KeyAlgorithm::Rs256, KeyAlgorithm::Es384] {
+        issuer.rotate(kind);
+        let token = issuer.token().audience(API).sign();
+        assert!(state.validate(&token).await.is_ok(), "{kind:?}");
     }
     assert_eq!(issuer.jwks_requests(), 3);
 }
 
 #[tokio::test]
-async fn a_new_key_inside_the_cooldown_waits_for_it() {
+async fn a_key_rotated_in_during_a_keyless_probe_is_fetched_without_a_request() {
     let issuer = TestIssuer::start().await;
+    let cooldown = Duration::from_secs(2);
     let state = issuer
         .state_builder(API)
-        .unknown_kid_cooldown(Duration::from_secs(2))
+        .unknown_kid_cooldown(cooldown)
         .build()
         .unwrap();
     state.preload().await.unwrap();
-    // An unknown kid starts the cooldown...
-    let stray = issuer.token().audience(API).kid("stray").sign();
-    assert_refused!(state, stray, R::UnknownKey);
-    assert_eq!(issuer.jwks_requests(), 2);
-    // ...so a key rotated in right after is not fetched until it ends.
+    // The probe: random kids and signatures of the right length, no key needed to forge.
+    let payload = URL_SAFE_NO_PAD.encode(r#"{"sub":"x"}"#);
+    let forged = |i: usize| {
+        let header = format!(r#"{{"alg":"ES384","typ":"at+jwt","kid":"probe-{i}"}}"#);
+        let header = URL_SAFE_NO_PAD.encode(header);
+        format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode([7u8; 96]))
+    };
+    let probed_at = Instant::now();
+    for i in 0..10 {
+        assert_refused!(state, forged(i), R::UnknownKey);
+    }
+    assert_eq!(issuer.jwks_requests(), 4);
+    // The issuer rotates right after; the new key's first token is refused, the budget spent.
     issuer.rotate(KeyAlgorithm::Es384);
     let token = issuer.token().audience(API).sign();
     assert_refused!(state, token, R::UnknownKey);
-    assert_eq!(issuer.jwks_requests(), 2);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // No request for a cooldown: the store fetches by itself when the budget refills…
+    tokio::time::sleep(cooldown + Duration::from_millis(500)).await;
+    assert_eq!(issuer.jwks_requests(), 5);
+    // …so the next token of the new key passes at once, at most one cooldown after the probe.
     assert!(state.validate(&token).await.is_ok());
-    assert_eq!(issuer.jwks_requests(), 3);
+    assert_eq!(issuer.jwks_requests(), 5);
+    assert!(probed_at.elapsed() < cooldown * 2);
 }
 
 #[tokio::test]
@@ -264,7 +299,7 @@ async fn refresh_failure_keeps_old_keys(
     let issuer = TestIssuer::start().await;
     let state = issuer
         .state_builder(API)
-        .unknown_kid_cooldown(Duration::from_millis(1))
+        .unknown_kid_cooldown(Duration::from_millis(100))
         .fetch_timeout(Duration::from_millis(300))
         .build()
         .unwrap();

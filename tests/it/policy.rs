@@ -127,7 +127,7 @@ async fn each_model_outside_axum() {
             .validate_org_api_token(&plain, "o1")
             .await
             .unwrap_err(),
-        AuthError::WrongOrg
+        AuthError::NotForOrg
     );
     assert_eq!(
         state

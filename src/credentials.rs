@@ -7,7 +7,7 @@ use http::header::{AUTHORIZATION, COOKIE};
 use http::request::Parts;
 
 use crate::error::AuthError;
-use crate::token::InvalidTokenReason;
+use crate::token::{InvalidTokenReason, is_b64token};
 
 /// Where, besides the `Authorization` header, a request may carry its token. Both are off
 /// by default; see [`LogtoStateBuilder::token_from_cookie`](crate::LogtoStateBuilder::token_from_cookie)
@@ -146,34 +146,36 @@ fn query_tokens<'a>(parts: &'a Parts, enabled: Option<&str>) -> Result<QueryToke
     Ok(found)
 }
 
-/// The value of the cookie `name`, if the request has it (once; an empty value is none).
+/// The value of the cookie `name`, if the request has it once as a `b64token` (RFC 6750 §2.1).
+///
+/// The header is read as bytes, pair by pair: a pair that is not UTF-8 (`pref=café`) is
+/// skipped alone, not the whole header. A value that is empty (how many apps sign out) or not
+/// a `b64token` is no credential at all, so a garbage cookie of the same name, tossed in from a
+/// sibling subdomain, neither hides nor doubles a real token (a `__Host-` name prevents the
+/// tossing itself). Two tokens under the name are [`AuthError::InvalidRequest`].
 fn cookie_token<'a>(parts: &'a Parts, name: &str) -> Result<Option<Cow<'a, str>>, AuthError> {
     let mut found = None;
     for header in parts.headers.get_all(COOKIE) {
-        let Ok(header) = header.to_str() else {
-            continue;
-        };
-        for pair in header.split(';') {
-            let Some((key, value)) = pair.trim().split_once('=') else {
+        for pair in header.as_bytes().split(|&b| b == b';') {
+            let Some(eq) = pair.iter().position(|&b| b == b'=') else {
                 continue;
             };
-            if key.trim() != name {
+            if pair[..eq].trim_ascii() != name.as_bytes() {
                 continue;
             }
             // RFC 6265: a cookie value may be quoted.
-            let value = value.trim();
+            let value = pair[eq + 1..].trim_ascii();
             let value = value
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
+                .strip_prefix(b"\"")
+                .and_then(|v| v.strip_suffix(b"\""))
                 .unwrap_or(value);
-            // An emptied cookie (how many apps sign out) carries no token.
-            if value.is_empty() {
+            let Some(token) = std::str::from_utf8(value).ok().filter(|v| is_b64token(v)) else {
                 continue;
-            }
+            };
             if found.is_some() {
                 return Err(AuthError::InvalidRequest);
             }
-            found = Some(Cow::Borrowed(value));
+            found = Some(Cow::Borrowed(token));
         }
     }
     Ok(found)
@@ -277,6 +279,23 @@ mod tests {
             token(&[("cookie", "session=; theme=dark")], "/"),
             Err(AuthError::MissingToken)
         );
+        // A pair that is not UTF-8 is skipped alone: the session cookie beside it counts.
+        let mut request = parts(&[], "/");
+        request.headers.insert(
+            COOKIE,
+            http::HeaderValue::from_bytes("pref=caf\u{e9}; session=t.o.k".as_bytes()).unwrap(),
+        );
+        assert_eq!(bearer_token(&request, &sources).unwrap().token, "t.o.k");
+        // A garbage cookie of the name (tossed from a sibling subdomain) is no second
+        // credential beside the header, nor a token of its own.
+        for garbage in ["session=x y", "session=\"a,b\"", "session={}"] {
+            assert_eq!(
+                token(&[("authorization", "Bearer h"), ("cookie", garbage)], "/").unwrap(),
+                "h",
+                "{garbage}"
+            );
+            assert_eq!(token(&[("cookie", garbage)], "/"), Err(AuthError::MissingToken));
+        }
         assert_eq!(
             token(&[("cookie", "session=\"\"; session=t.o.k")], "/").unwrap(),
             "t.o.k"

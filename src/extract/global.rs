@@ -15,7 +15,8 @@ use crate::token::Policy;
 /// [`OrgApiToken`](crate::OrgApiToken)).
 ///
 /// Derefs to [`AuthInfo`](crate::AuthInfo). `Option<Auth>` is `None` only when the request
-/// has no bearer token; a present but invalid token is still rejected. `C` reads the token's
+/// has no bearer token (no `Authorization` header, or one of another scheme such as
+/// `DPoP …`); a present but invalid token is still rejected. `C` reads the token's
 /// custom claims ([`custom`](Self::custom); default: none), once per token: a claim of the
 /// wrong type for `C` is 401 `invalid_token`.
 ///

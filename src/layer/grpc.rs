@@ -9,13 +9,29 @@ use crate::claims::AuthInfo;
 use crate::error::AuthError;
 use crate::rejection::AuthRejection;
 
-/// Whether the request is a gRPC call (`content-type: application/grpc`, `+proto`…).
+/// Whether the request is a gRPC call: its media type is exactly `application/grpc`, or
+/// `application/grpc+<format>` (`+proto`, `+json`), case-insensitively, parameters aside.
+/// `application/grpc-web` and the like are other protocols, answered in HTTP.
 pub(super) fn is_grpc(parts: &Parts) -> bool {
     parts
         .headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/grpc"))
+        .is_some_and(is_grpc_media_type)
+}
+
+fn is_grpc_media_type(content_type: &str) -> bool {
+    let media_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match media_type.strip_prefix("application/grpc") {
+        Some("") => true,
+        Some(format) => format.strip_prefix('+').is_some_and(|f| !f.is_empty()),
+        None => false,
+    }
 }
 
 /// The gRPC answer to a refusal: a trailers-only response with the status and the fixed
@@ -76,5 +92,32 @@ pub trait AuthInfoExt {
 impl<T> AuthInfoExt for tonic::Request<T> {
     fn auth_info(&self) -> Option<&AuthInfo> {
         self.extensions().get::<AuthInfo>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_grpc_media_type;
+
+    #[test]
+    fn grpc_by_its_exact_media_type() {
+        for grpc in [
+            "application/grpc",
+            "application/grpc+proto",
+            "Application/GRPC+json",
+            "application/grpc; charset=utf-8",
+        ] {
+            assert!(is_grpc_media_type(grpc), "{grpc}");
+        }
+        for other in [
+            "application/grpc-web",
+            "application/grpc-web+proto",
+            "application/grpcx",
+            "application/grpc+",
+            "application/json",
+            "",
+        ] {
+            assert!(!is_grpc_media_type(other), "{other}");
+        }
     }
 }

@@ -89,8 +89,11 @@ impl LogtoLayer {
         }
     }
 
-    /// Lets requests without a token through (with no `AuthInfo` in their extensions); a
-    /// request with a bad token is still refused. Default: a token is required.
+    /// Lets requests without a token through (with no `AuthInfo` in their extensions: read it
+    /// with `Option<Extension<AuthInfo>>`, since a plain `Extension` answers 500 to them); a
+    /// request with a bad token is still refused. A request with another scheme
+    /// (`Authorization: DPoP …`, `Basic …`) carries no bearer token and passes as anonymous.
+    /// Default: a token is required.
     pub fn optional(mut self) -> Self {
         self.optional = true;
         self
@@ -185,8 +188,10 @@ where
             match authorize(&mut parts, &layer).await {
                 Ok(place) => {
                     let mut response = inner.call(Request::from_parts(parts, body)).await?;
-                    if place == Some(Place::Query) {
-                        // RFC 6750 §2.3: a response to a URL that holds a token is private.
+                    if matches!(place, Some(Place::Query | Place::Cookie)) {
+                        // RFC 6750 §2.3: a response to a URL that holds a token is private;
+                        // and shared caches keep answers to `Authorization` requests private
+                        // by themselves (RFC 9111 §3.5), not those to cookies.
                         response
                             .headers_mut()
                             .entry(CACHE_CONTROL)

@@ -285,6 +285,11 @@ impl LogtoStateBuilder {
     /// client's redirect policy. Default: a rustls client that follows at most 3 redirects,
     /// all on the origin asked.
     ///
+    /// Build yours with `.redirect(reqwest::redirect::Policy::none())` (or a policy of your own
+    /// that stays on the origin): reqwest's default follows up to 10 redirects anywhere, so a
+    /// key server that redirects would make your client contact the other host before this
+    /// crate sees the answer and refuses it.
+    ///
     /// The client is the `reqwest` of this crate (0.13). If your application depends on
     /// another `reqwest` version, build it through the re-export [`axum_logto::reqwest`](crate::reqwest)
     /// instead of your own, or the types will not match:
@@ -294,6 +299,7 @@ impl LogtoStateBuilder {
     ///
     /// let client = reqwest::Client::builder()
     ///     .user_agent("my-api")
+    ///     .redirect(reqwest::redirect::Policy::none())
     ///     .build()
     ///     .unwrap();
     /// let logto = LogtoState::builder("https://my-tenant.logto.app")
@@ -399,10 +405,20 @@ impl LogtoStateBuilder {
     /// Default: off, only the `Authorization` header.
     ///
     /// The header keeps working; a request that carries the token in two places (header and
-    /// cookie, say, or the cookie twice) is 400 `invalid_request`; an empty cookie is no token.
-    /// A cookie is sent by the browser on its own, so a
-    /// state-changing route that reads it needs protection against cross-site requests
-    /// (`SameSite`, a CSRF token) as any cookie-authenticated route does.
+    /// cookie, say, or the cookie twice) is 400 `invalid_request`; an empty cookie, or one
+    /// whose value is not a token (not an RFC 6750 `b64token`), is no token, and other cookies
+    /// that are not UTF-8 are skipped alone.
+    ///
+    /// A cookie is sent by the browser on its own, so a state-changing route that reads it
+    /// needs protection against cross-site requests (`SameSite`, a CSRF token) as any
+    /// cookie-authenticated route does. A sibling subdomain can set a cookie of the same name
+    /// for your domain ("cookie tossing"): a garbage one changes nothing here, but a real token
+    /// of another user would be a second credential (400) or, without a header, that user's
+    /// session. Name the cookie with the `__Host-` prefix (`__Host-access_token`, set `Secure`,
+    /// `Path=/`, no `Domain`): browsers then refuse it from any other host. Behind
+    /// [`LogtoLayer`](crate::LogtoLayer), answers to requests authenticated by the cookie get
+    /// `Cache-Control: private` (unless they set their own): shared caches keep answers to
+    /// `Authorization` requests private by themselves (RFC 9111 §3.5), not those to cookies.
     pub fn token_from_cookie(mut self, name: impl Into<String>) -> Self {
         self.sources.cookie = Some(name.into());
         self

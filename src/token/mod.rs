@@ -19,6 +19,7 @@ mod policy;
 mod rules;
 
 pub use cache::CacheStats;
+pub(crate) use compact::is_b64token;
 pub use error::InvalidTokenReason;
 pub(crate) use error::TokenError;
 pub use policy::Policy;

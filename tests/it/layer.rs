@@ -6,11 +6,12 @@ use std::convert::Infallible;
 
 use crate::common::{API, bearer, call, fetch, serve};
 use axum::extract::ws::{Message, WebSocketUpgrade};
-use axum::http::{Method, StatusCode};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
-use axum_logto::testing::TestIssuer;
+use axum_logto::testing::{TestIssuer, send};
 use axum_logto::{AuthInfo, AuthRejection, LogtoLayer, LogtoState, RequireScopes, scopes};
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::json;
@@ -253,6 +254,38 @@ async fn a_cookie_when_enabled() {
         };
         assert_eq!(a.status, two_places, "cookie source {cookie_source}");
     }
+}
+
+#[tokio::test]
+async fn answers_to_cookie_and_query_tokens_are_private() {
+    let issuer = TestIssuer::start().await;
+    let token = issuer.token().sub("c1").audience(API).sign();
+    let state = issuer
+        .state_builder(API)
+        .token_from_cookie("__Host-session")
+        .token_from_query("access_token")
+        .build()
+        .unwrap();
+    let app = app(state);
+    let cache_control = |request: axum::http::request::Builder| {
+        let app = app.clone();
+        async move {
+            let answer = send(&app, request.body(Body::empty()).unwrap()).await;
+            assert_eq!(answer.status, StatusCode::OK);
+            answer
+                .headers
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap().to_owned())
+        }
+    };
+    // Shared caches keep answers to `Authorization` requests private by themselves (RFC 9111
+    // §3.5), not those to cookies or to URLs that hold a token.
+    let cookie = Request::get("/v1/status").header("cookie", format!("__Host-session={token}"));
+    assert_eq!(cache_control(cookie).await.as_deref(), Some("private"));
+    let query = Request::get(format!("/v1/status?access_token={token}"));
+    assert_eq!(cache_control(query).await.as_deref(), Some("private"));
+    let header = Request::get("/v1/status").header("authorization", bearer(&token));
+    assert_eq!(cache_control(header).await, None);
 }
 
 #[tokio::test]

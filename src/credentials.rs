@@ -294,7 +294,10 @@ mod tests {
                 "h",
                 "{garbage}"
             );
-            assert_eq!(token(&[("cookie", garbage)], "/"), Err(AuthError::MissingToken));
+            assert_eq!(
+                token(&[("cookie", garbage)], "/"),
+                Err(AuthError::MissingToken)
+            );
         }
         assert_eq!(
             token(&[("cookie", "session=\"\"; session=t.o.k")], "/").unwrap(),

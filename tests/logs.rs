@@ -161,6 +161,27 @@ async fn what_is_logged() {
                 && l.contains(&format!("accepted=[\"{}\"]", issuer.issuer()))),
         "{logged:#?}"
     );
+    // An audience that differs from ours only by a trailing slash or the scheme is a
+    // configuration mistake nothing else reports without debug logs: one warn per value.
+    for _ in 0..3 {
+        for near in ["https://api.example.com/", "http://api.example.com"] {
+            let token = issuer.token().audience(near).sign();
+            state.validate(&token).await.unwrap_err();
+        }
+    }
+    let warns = at(&lines.take(), "WARN");
+    assert_eq!(warns.len(), 2, "{warns:#?}");
+    for (warn, near) in warns
+        .iter()
+        .zip(["https://api.example.com/", "http://api.example.com"])
+    {
+        assert!(
+            warn.contains(&format!("aud={near}"))
+                && warn.contains("configured=https://api.example.com")
+                && warn.contains("byte for byte"),
+            "{warn}"
+        );
+    }
     // Rejections through an extractor keep a fixed reason field.
     let expired = bearer(
         &issuer

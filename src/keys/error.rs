@@ -73,6 +73,10 @@ pub enum KeyFetchErrorKind {
     /// The JWK set holds no key this crate can use (EC P-256/P-384 or RSA of at least 2048
     /// bits, for signing).
     NoUsableKeys,
+    /// The Tokio runtime has no time driver, which every fetch needs (its timeout, the
+    /// refresh timer): build the runtime with `enable_all()` (as `#[tokio::main]` does) or
+    /// `enable_time()`. Nothing was fetched.
+    NoTimeDriver,
 }
 
 /// Which document a fetch was for.
@@ -155,6 +159,7 @@ impl KeyFetchErrorKind {
             Self::IssuerMismatch => "issuer_mismatch",
             Self::ForeignJwksUri => "foreign_jwks_uri",
             Self::NoUsableKeys => "no_usable_keys",
+            Self::NoTimeDriver => "no_time_driver",
         }
     }
 
@@ -172,6 +177,9 @@ impl KeyFetchErrorKind {
                 "the discovered jwks_uri is not on the endpoint's origin".to_owned()
             }
             Self::NoUsableKeys => "the JWK set holds no usable signing key".to_owned(),
+            Self::NoTimeDriver => "the Tokio runtime has no time driver, which key fetches \
+                                   need: build it with enable_all() or enable_time()"
+                .to_owned(),
         }
     }
 }

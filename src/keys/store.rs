@@ -82,6 +82,9 @@ struct Inner {
     refresher_started: AtomicBool,
     /// A fetch is scheduled for when the unknown-`kid` budget refills.
     refetch_scheduled: AtomicBool,
+    /// The runtime the refresher was last started in, and whether it has a time driver:
+    /// checked once per runtime (see [`has_time_driver`]).
+    timers: Mutex<Option<(tokio::runtime::Id, bool)>>,
 }
 
 impl fmt::Debug for Inner {
@@ -129,6 +132,7 @@ impl KeyStore {
                 attempts: AtomicU64::new(0),
                 refresher_started: AtomicBool::new(false),
                 refetch_scheduled: AtomicBool::new(false),
+                timers: Mutex::new(None),
             }),
         }
     }
@@ -291,6 +295,9 @@ impl KeyStore {
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return;
         };
+        if !self.inner.timers_work(&handle) {
+            return;
+        }
         if self.inner.refresher_started.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -328,6 +335,14 @@ async fn report_age(weak: Weak<Inner>) {
     }
 }
 
+/// Whether the runtime of `handle` has a time driver. Tokio offers no way to ask but to make a
+/// timer, which panics without one (the default panic hook then prints one line, once per
+/// runtime).
+fn has_time_driver(handle: &tokio::runtime::Handle) -> bool {
+    let _entered = handle.enter();
+    std::panic::catch_unwind(|| drop(tokio::time::sleep(Duration::ZERO))).is_ok()
+}
+
 /// Locks a std mutex, ignoring poisoning: used only for plain data that every writer leaves
 /// consistent (fetch times here, the test issuer's keys and faults).
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -337,6 +352,27 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Inner {
+    /// Whether the runtime of `handle` has a time driver, checked once per runtime; without
+    /// one, logs an `error` once (no fetch can run, and every request gets 503).
+    fn timers_work(&self, handle: &tokio::runtime::Handle) -> bool {
+        let id = handle.id();
+        let mut timers = lock(&self.timers);
+        if let Some((known, works)) = *timers
+            && known == id
+        {
+            return works;
+        }
+        let works = has_time_driver(handle);
+        if !works {
+            tracing::error!(
+                "{}; no key can be fetched and every request gets 503",
+                KeyFetchErrorKind::NoTimeDriver
+            );
+        }
+        *timers = Some((id, works));
+        works
+    }
+
     /// Whether the unknown-`kid` budget (usable keys loaded) or the retry interval (none)
     /// forbids a fetch now.
     fn must_wait(&self, loaded: bool) -> bool {
@@ -360,6 +396,11 @@ impl Inner {
         guard: tokio::sync::OwnedMutexGuard<()>,
         cause: FetchCause,
     ) -> Result<(), KeyFetchError> {
+        // A fetch needs the time driver (its timeout); without it, it would panic in its task.
+        let handle = tokio::runtime::Handle::current();
+        if !inner.timers_work(&handle) {
+            return Err(KeyFetchError::new(KeyFetchErrorKind::NoTimeDriver));
+        }
         let inner = inner.clone();
         let task = tokio::spawn(async move {
             let outcome = inner.fetch_and_record(cause).await;

@@ -1,6 +1,7 @@
 //! Step 5 (issuer, time, audience) and the organization rule. They run on every use of a
 //! token, whether its signature was just verified or not.
 
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::error::{InvalidTokenReason, TokenError};
@@ -28,6 +29,9 @@ pub(crate) fn check_claims(
     }
     check_time(settings, info)?;
     if !addressed(settings, info, model) {
+        if model != Model::Org {
+            warn_near_misses(settings, info);
+        }
         tracing::debug!(
             aud = %RedactedList(info.audience.iter().map(String::as_str).collect()),
             accepted = ?settings.audiences,
@@ -78,6 +82,45 @@ fn addressed(settings: &ValidationSettings, info: &AuthInfoData, model: Model) -
             .iter()
             .any(|aud| settings.audiences.iter().any(|ours| ours == aud)),
         Model::Org => audience_org_id(&info.audience).is_some(),
+    }
+}
+
+/// How many distinct near-miss audiences are warned about, at most (each once).
+const NEAR_MISSES_WARNED: usize = 32;
+
+/// Warns, once per distinct value, about a token audience that differs from a configured one
+/// only by a trailing slash or by `http` for `https`: the resource indicator registered in
+/// Logto and the one given to `audience(..)` must match byte for byte, and without a
+/// subscriber at `debug` nothing else would say why every token is refused. The audience
+/// comes from a token whose signature verified (step 5 runs after it), and the set is bounded.
+fn warn_near_misses(settings: &ValidationSettings, info: &AuthInfoData) {
+    static WARNED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    fn loose(url: &str) -> &str {
+        let url = url.strip_suffix('/').unwrap_or(url);
+        url.strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .unwrap_or(url)
+    }
+    for aud in &info.audience {
+        let Some(ours) = settings
+            .audiences
+            .iter()
+            .find(|ours| *ours != aud && loose(ours) == loose(aud))
+        else {
+            continue;
+        };
+        let mut warned = WARNED.lock().unwrap_or_else(PoisonError::into_inner);
+        if warned.len() >= NEAR_MISSES_WARNED || warned.contains(aud) {
+            continue;
+        }
+        warned.push(aud.clone());
+        tracing::warn!(
+            aud = %Redacted(aud),
+            configured = %ours,
+            "a token's audience differs from the configured one only by a trailing slash or \
+             the scheme; audiences are compared byte for byte, so such tokens are refused: \
+             make the API resource indicator in Logto and `audience(..)` the same"
+        );
     }
 }
 

@@ -713,3 +713,29 @@ async fn random_kids_during_a_rotation_do_not_hide_the_new_key() {
             as usize;
     assert!(fetches <= bound, "{fetches} fetches in {took:?}");
 }
+
+#[tokio::test]
+async fn a_runtime_without_timers_is_named_instead_of_a_panic_in_a_task() {
+    let issuer = TestIssuer::start().await;
+    let state = issuer.state_builder(API).build().unwrap();
+    let token = issuer.token().audience(API).sign();
+    let outcome = tokio::task::spawn_blocking(move || {
+        // IO, but no time driver: `enable_all()` forgotten.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let preload = state.preload().await;
+            let validate = state.validate(&token).await;
+            (preload, validate)
+        })
+    })
+    .await
+    .unwrap();
+    let error = outcome.0.unwrap_err();
+    assert_eq!(error.kind(), &KeyFetchErrorKind::NoTimeDriver);
+    assert!(error.to_string().contains("enable_all()"), "{error}");
+    assert_eq!(outcome.1.unwrap_err(), AuthError::KeysUnavailable);
+    assert_eq!(issuer.jwks_requests(), 0);
+}

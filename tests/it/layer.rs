@@ -5,8 +5,8 @@
 use std::convert::Infallible;
 
 use crate::common::{API, bearer, call, fetch, serve};
-use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::body::Body;
+use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::http::{Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

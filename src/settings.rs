@@ -24,7 +24,7 @@ pub(crate) const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(2);
 pub(crate) const MAX_LEEWAY: Duration = Duration::from_secs(300);
 /// Default time the last good key set is used without one successful fetch: 24 hours.
 pub(crate) const DEFAULT_MAX_KEY_SET_AGE: Duration = Duration::from_secs(24 * 3600);
-/// Default capacity of the verified-token cache: 16 MiB (about 8,000 Logto tokens).
+/// Default capacity of the verified-token cache: 16 MiB (about 6,000 Logto tokens).
 pub(crate) const DEFAULT_VERIFIED_CACHE_BYTES: usize = 16 * 1024 * 1024;
 /// The shortest timing option (`fetch_timeout`, `refresh_interval`, `retry_interval`,
 /// `unknown_kid_cooldown`, `max_key_set_age`) `build()` accepts: 100 ms. Shorter ones would

@@ -1,8 +1,9 @@
-//! What a verified-token cache entry really costs, measured with a counting allocator, against
-//! the weight the cache counts for it (a fixed 512 bytes, plus the token, its parsed claims
-//! and the strings copied from them). The weight must not be smaller than the cost, or the
-//! cache's bound would not bound memory. One test in its own binary: the allocator counts the
-//! whole process.
+//! What a verified-token cache entry really costs, measured with a counting allocator that
+//! counts what malloc really hands out (each allocation's usable size and its header, not the
+//! bytes asked for), against the weight the cache counts for it (its slot, the token, the
+//! `AuthInfo` record, its parsed claims, and typed custom claims read later). The weight must
+//! not be smaller than the cost, or the cache's bound would not bound memory. One test in its
+//! own binary: the allocator counts the whole process.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
@@ -15,28 +16,48 @@ struct Counting;
 
 static LIVE: AtomicIsize = AtomicIsize::new(0);
 
+#[allow(unsafe_code)]
+unsafe extern "C" {
+    /// glibc: the bytes usable in the block `ptr` points at (its chunk, less the 8-byte
+    /// header that precedes it).
+    fn malloc_usable_size(ptr: *mut std::ffi::c_void) -> usize;
+}
+
+/// What the allocation at `ptr` takes from the heap: its usable size and its header.
+#[allow(unsafe_code)]
+fn taken(ptr: *mut u8) -> isize {
+    if ptr.is_null() {
+        return 0;
+    }
+    // SAFETY: `ptr` is a live block of the system allocator (malloc), as glibc asks.
+    let usable = unsafe { malloc_usable_size(ptr.cast()) };
+    (usable + 8).cast_signed()
+}
+
 // SAFETY: every call is forwarded to the system allocator unchanged; only a counter moves.
 #[allow(unsafe_code)]
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size().cast_signed(), Ordering::Relaxed);
         // SAFETY: the caller's contract is passed on as is.
-        unsafe { System.alloc(layout) }
+        let ptr = unsafe { System.alloc(layout) };
+        LIVE.fetch_add(taken(ptr), Ordering::Relaxed);
+        ptr
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size().cast_signed(), Ordering::Relaxed);
+        LIVE.fetch_sub(taken(ptr), Ordering::Relaxed);
         // SAFETY: the caller's contract is passed on as is.
         unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size.cast_signed() - layout.size().cast_signed(),
-            Ordering::Relaxed,
-        );
+        let before = taken(ptr);
         // SAFETY: the caller's contract is passed on as is.
-        unsafe { System.realloc(ptr, layout, new_size) }
+        let moved = unsafe { System.realloc(ptr, layout, new_size) };
+        if !moved.is_null() {
+            LIVE.fetch_add(taken(moved) - before, Ordering::Relaxed);
+        }
+        moved
     }
 }
 
@@ -57,8 +78,28 @@ async fn an_entry_costs_no_more_than_its_weight() {
     }
 }
 
+/// The claims a "custom JWT" script adds, read as a type (as `Auth<Custom>` reads them).
+#[derive(serde::Deserialize)]
+#[allow(dead_code)]
+struct Custom {
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    plan: Option<Plan>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[allow(dead_code)]
+struct Plan {
+    tier: String,
+    seats: u32,
+}
+
 /// Caches 4,000 tokens, plain Logto-shaped ones (a user, a client, scopes, a jti, one
-/// audience) or rich ones (custom claims from a "custom JWT" script as well), and compares.
+/// audience) or rich ones (custom claims from a "custom JWT" script as well, then read as a
+/// type), and compares.
 async fn measure(issuer: &TestIssuer, state: &axum_logto::LogtoState, rich: bool) {
     let count: u32 = 4000;
     let tokens: Vec<String> = (0..count)
@@ -83,12 +124,20 @@ async fn measure(issuer: &TestIssuer, state: &axum_logto::LogtoState, rich: bool
     let entries_before = state.verified_token_cache_stats().unwrap().entries;
     let weight_before = state.verified_token_cache_stats().unwrap().weight_bytes;
     // Warm up whatever is allocated once (the first verification, tracing, the runtime).
-    state.validate(&tokens[0]).await.unwrap();
+    let info = state.validate(&tokens[0]).await.unwrap();
+    if rich {
+        info.custom_claims::<Custom>().unwrap();
+    }
+    drop(info);
     let weight_before =
         weight_before + (state.verified_token_cache_stats().unwrap().weight_bytes - weight_before);
     let before = LIVE.load(Ordering::SeqCst);
     for token in &tokens[1..] {
-        state.validate(token).await.unwrap();
+        let info = state.validate(token).await.unwrap();
+        if rich {
+            // Kept with the cached token, and weighed with it.
+            info.custom_claims::<Custom>().unwrap();
+        }
     }
     let after = LIVE.load(Ordering::SeqCst);
     let stats = state.verified_token_cache_stats().unwrap();

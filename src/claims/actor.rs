@@ -44,6 +44,17 @@ impl Actor {
         })
     }
 
+    /// What it holds on the heap, in allocator chunks (its strings, and the actors before it).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        use super::heap::chunk;
+        chunk(self.sub.capacity())
+            + self.client_id.as_ref().map_or(0, |id| chunk(id.capacity()))
+            + self
+                .actor
+                .as_ref()
+                .map_or(0, |inner| chunk(size_of::<Actor>()) + inner.heap_bytes())
+    }
+
     /// The acting party's subject (`act.sub`).
     pub fn sub(&self) -> &str {
         &self.sub

@@ -3,6 +3,7 @@
 
 mod actor;
 mod custom;
+pub(crate) mod heap;
 mod scopes;
 
 use std::fmt;
@@ -128,6 +129,38 @@ impl AuthInfo {
 
     pub(crate) fn data(&self) -> &AuthInfoData {
         &self.0
+    }
+
+    /// Where the shared record lives: the same for every clone, and for no other record while
+    /// this one lives.
+    pub(crate) fn address(&self) -> usize {
+        Arc::as_ptr(&self.0).addr()
+    }
+
+    /// What the record holds on the heap, in allocator chunks: its own allocation, the
+    /// strings taken out of the claims, and the claims as parsed JSON (typed custom claims,
+    /// read later, are told to the hook of [`CustomClaims::on_growth`]).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        use heap::chunk;
+        let data = self.data();
+        let optional = [&data.client_id, &data.organization_id, &data.jti];
+        chunk(2 * size_of::<usize>() + size_of::<AuthInfoData>())
+            + chunk(data.sub.capacity())
+            + chunk(data.issuer.capacity())
+            + optional
+                .iter()
+                .flat_map(|s| s.as_ref())
+                .map(|s| chunk(s.capacity()))
+                .sum::<usize>()
+            + chunk(data.audience.capacity() * size_of::<String>())
+            + data
+                .audience
+                .iter()
+                .map(|a| chunk(a.capacity()))
+                .sum::<usize>()
+            + data.scopes.heap_bytes()
+            + data.actor.as_ref().map_or(0, Actor::heap_bytes)
+            + heap::map(&data.claims)
     }
 
     /// The subject: the user id, or for machine-to-machine tokens the application id.

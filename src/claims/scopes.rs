@@ -55,9 +55,14 @@ impl Scopes {
         self.0.iter().map(|s| &**s)
     }
 
-    /// The bytes its scope names hold on the heap.
+    /// What its scope names hold on the heap, in allocator chunks.
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.0.capacity() * size_of::<Box<str>>() + self.0.iter().map(|s| s.len()).sum::<usize>()
+        super::heap::chunk(self.0.capacity() * size_of::<Box<str>>())
+            + self
+                .0
+                .iter()
+                .map(|s| super::heap::chunk(s.len()))
+                .sum::<usize>()
     }
 
     /// How many distinct scopes are granted.

@@ -19,66 +19,28 @@ use equivalent::Equivalent;
 
 use quick_cache::sync::Cache;
 use quick_cache::{DefaultHashBuilder, Lifecycle, Weighter};
-use serde_json::Value;
 
-use crate::claims::AuthInfo;
+use crate::claims::{AuthInfo, heap};
 use crate::keys::VerifyingKey;
 use crate::telemetry;
 
-/// What one entry costs besides its token and claims: the `AuthInfo` record, the entry and the
-/// cache's own bookkeeping. With the rest of [`weight`], checked against a counting allocator
-/// by `tests/cache_memory.rs`: the weight must not be below the real cost (nor far above).
-const ENTRY_OVERHEAD: usize = 512;
+/// What one entry costs besides its token and its `AuthInfo` record: its slot in the cache
+/// (the key and the entry, the cache's own bookkeeping, and the slack of its tables) and the
+/// hook that tells the cache of typed claims read later. With the rest of [`weight`], checked
+/// against the allocator's usable sizes by `tests/cache_memory.rs`: the weight must not be
+/// below the real cost (nor far above).
+const ENTRY_OVERHEAD: usize = 224 + heap::chunk(4 * size_of::<usize>());
 
-/// A node of serde_json's `Map` (a `BTreeMap<String, Value>`): up to 11 entries of a `String`
-/// (24 bytes) and a `Value` (32 bytes), with its links.
-const MAP_NODE: usize = 11 * (24 + 32) + 96;
-
-/// The heap bytes an entry holds: the token (the key), the claims as parsed JSON, and the
-/// strings `AuthInfo` copies out of them.
+/// The heap an entry holds, in allocator chunks: the token (the key, shared with the growth
+/// hook), and the `AuthInfo` record with everything it took from the claims. Typed custom
+/// claims read later add their own weight (see [`VerifiedCache::insert`]).
 fn weight(token: &str, info: &AuthInfo) -> u64 {
-    fn map(map: &serde_json::Map<String, Value>) -> usize {
-        // One node holds up to 11 entries; past that, split nodes hold 5 or more, under at
-        // least one node of links.
-        let nodes = match map.len() {
-            0 => 0,
-            1..=11 => 1,
-            n => n.div_ceil(5) + 1,
-        };
-        nodes * MAP_NODE
-            + map
-                .iter()
-                .map(|(k, v)| k.capacity() + value(v))
-                .sum::<usize>()
-    }
-    fn value(v: &Value) -> usize {
-        match v {
-            Value::String(s) => s.capacity(),
-            Value::Array(items) => {
-                items.capacity() * size_of::<Value>() + items.iter().map(value).sum::<usize>()
-            }
-            Value::Object(object) => map(object),
-            Value::Null | Value::Bool(_) | Value::Number(_) => 0,
-        }
-    }
-    let data = info.data();
-    let optional = [&data.client_id, &data.organization_id, &data.jti];
-    let copied = data.sub.capacity()
-        + data.issuer.capacity()
-        + optional
-            .iter()
-            .flat_map(|s| s.as_ref())
-            .map(String::capacity)
-            .sum::<usize>()
-        + data.audience.capacity() * size_of::<String>()
-        + data.audience.iter().map(String::capacity).sum::<usize>()
-        + data.scopes.heap_bytes();
-    (ENTRY_OVERHEAD + token.len() + map(&data.claims) + copied) as u64
+    (ENTRY_OVERHEAD + heap::chunk(2 * size_of::<usize>() + token.len()) + info.heap_bytes()) as u64
 }
 
-/// A cached token: the whole token, compared in full.
+/// A cached token: the whole token, compared in full (shared with its entry's growth hook).
 #[derive(PartialEq, Eq)]
-struct TokenKey(Box<str>);
+struct TokenKey(Arc<str>);
 
 /// A token looked up, without copying it.
 struct TokenRef<'a>(&'a str);
@@ -159,8 +121,11 @@ pub struct CacheStats {
     pub evictions: u64,
 }
 
+type Tokens = Cache<TokenKey, Entry, EntryWeight, DefaultHashBuilder, CountEvictions>;
+
 pub(crate) struct VerifiedCache {
-    cache: Cache<TokenKey, Entry, EntryWeight, DefaultHashBuilder, CountEvictions>,
+    /// Shared with the growth hooks of the entries (which hold it weakly).
+    cache: Arc<Tokens>,
     capacity: u64,
     hits: AtomicU64,
     misses: AtomicU64,
@@ -181,18 +146,18 @@ impl VerifiedCache {
         let capacity = capacity as u64;
         let evictions = CountEvictions::default();
         let counter = evictions.0.clone();
-        // A Logto token and its payload weigh about 2 KiB here.
-        let estimated_items = usize::try_from(capacity / 2048)
+        // A Logto token and its payload weigh about 2.7 KiB here.
+        let estimated_items = usize::try_from(capacity / 2720)
             .unwrap_or(usize::MAX)
             .max(16);
         Self {
-            cache: Cache::with(
+            cache: Arc::new(Cache::with(
                 estimated_items,
                 capacity,
                 EntryWeight,
                 DefaultHashBuilder::default(),
                 evictions,
-            ),
+            )),
             capacity,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -220,11 +185,33 @@ impl VerifiedCache {
         }
     }
 
-    /// Keeps a token whose signature `key` verified.
+    /// Keeps a token whose signature `key` verified. Custom claims the token is read as later
+    /// (`AuthInfo::custom_claims`, by an extractor's type) add their weight to its entry, so
+    /// that the capacity bounds them too.
     pub(crate) fn insert(&self, token: &str, info: AuthInfo, key: Arc<VerifyingKey>) {
-        let weight = weight(token, &info);
+        let token: Arc<str> = token.into();
+        let weight = weight(&token, &info);
+        let tokens = Arc::downgrade(&self.cache);
+        // The record's address, not the record: the hook lives in the record itself. (While
+        // the hook runs, the record lives, so no other record can have its address.)
+        let (held, record) = (token.clone(), info.address());
+        info.data().custom.on_growth(Box::new(move |grown| {
+            let Some(tokens) = tokens.upgrade() else {
+                return;
+            };
+            // The entry of this very record, if it is still held (not evicted, nor replaced
+            // by a newer verification of the token).
+            let Some(mut entry) = tokens
+                .peek(&TokenRef(&held))
+                .filter(|entry| entry.info.address() == record)
+            else {
+                return;
+            };
+            entry.weight = entry.weight.saturating_add(grown as u64);
+            let _ = tokens.replace(TokenKey(held.clone()), entry, true);
+        }));
         self.cache
-            .insert(TokenKey(token.into()), Entry { info, key, weight });
+            .insert(TokenKey(token), Entry { info, key, weight });
     }
 
     pub(crate) fn stats(&self) -> CacheStats {

@@ -76,6 +76,11 @@ pub enum AuthError {
     /// [maximum key set age](crate::LogtoStateBuilder::max_key_set_age)). This is the
     /// server's trouble, not the client's: 503 with `Retry-After`.
     KeysUnavailable,
+    /// The state fails closed on revocations
+    /// ([`LogtoStateBuilder::revocations_fail_closed`](crate::LogtoStateBuilder::revocations_fail_closed))
+    /// and the store that shares them is unreachable: no token can be told clean. 503 with
+    /// `Retry-After`.
+    RevocationsUnavailable,
 }
 
 impl AuthError {
@@ -91,7 +96,7 @@ impl AuthError {
             | Self::OrgLevelToken
             | Self::ClaimCheckFailed { .. } => StatusCode::FORBIDDEN,
             Self::MisconfiguredRoute => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::KeysUnavailable | Self::RevocationsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -99,7 +104,10 @@ impl AuthError {
     /// token, the 500 of a misconfigured route, and the 503 when keys are unavailable).
     pub const fn error_code(&self) -> Option<&'static str> {
         match self {
-            Self::MissingToken | Self::MisconfiguredRoute | Self::KeysUnavailable => None,
+            Self::MissingToken
+            | Self::MisconfiguredRoute
+            | Self::KeysUnavailable
+            | Self::RevocationsUnavailable => None,
             Self::InvalidRequest | Self::MissingOrg => Some("invalid_request"),
             Self::InvalidToken(_) => Some("invalid_token"),
             Self::InsufficientScope { .. }
@@ -125,7 +133,7 @@ impl AuthError {
             Some(code) => code,
             None => match self {
                 Self::MisconfiguredRoute => "server_error",
-                Self::KeysUnavailable => "temporarily_unavailable",
+                Self::KeysUnavailable | Self::RevocationsUnavailable => "temporarily_unavailable",
                 _ => "unauthorized",
             },
         }
@@ -135,8 +143,8 @@ impl AuthError {
     /// [`InvalidTokenReason::name`] for invalid tokens, else `missing_token`,
     /// `invalid_request`, `missing_organization`, `insufficient_scope`,
     /// `wrong_organization`, `not_for_an_organization`, `organization_scoped`,
-    /// `claim_check_failed`,
-    /// `misconfigured_route` or `keys_unavailable`.
+    /// `claim_check_failed`, `misconfigured_route`, `keys_unavailable` or
+    /// `revocations_unavailable`.
     pub const fn name(&self) -> &'static str {
         match self {
             Self::MissingToken => "missing_token",
@@ -150,6 +158,7 @@ impl AuthError {
             Self::ClaimCheckFailed { .. } => "claim_check_failed",
             Self::MisconfiguredRoute => "misconfigured_route",
             Self::KeysUnavailable => "keys_unavailable",
+            Self::RevocationsUnavailable => "revocations_unavailable",
         }
     }
 
@@ -187,6 +196,7 @@ impl AuthError {
                 "the server cannot tell which organization this route is for"
             }
             Self::KeysUnavailable => "the signing keys of the issuer are unavailable",
+            Self::RevocationsUnavailable => "the revocations of this resource are unavailable",
         }
     }
 
@@ -219,6 +229,7 @@ impl From<TokenError> for AuthError {
             // with its own error in its place; were it ever to reach here, it is that.
             TokenError::OrgUnresolved => Self::MissingOrg,
             TokenError::KeysUnavailable => Self::KeysUnavailable,
+            TokenError::RevocationsUnavailable => Self::RevocationsUnavailable,
         }
     }
 }
@@ -255,6 +266,7 @@ mod tests {
             },
             AuthError::MisconfiguredRoute,
             AuthError::KeysUnavailable,
+            AuthError::RevocationsUnavailable,
         ]);
         for err in all {
             let d = err.description();

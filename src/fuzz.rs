@@ -9,13 +9,18 @@ use std::task::{Context, Poll, Waker};
 
 use url::Url;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use crate::claims::AuthInfo;
 use crate::credentials::TokenSources;
 use crate::error::AuthError;
 use crate::keys::{Algorithm, KeyFetchError, KeyFetchErrorKind, KeySet, KeyStore, Lookup};
+use crate::rejection::RejectionContext;
 use crate::settings::{
     DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_SIZE, DEFAULT_VERIFIED_CACHE_BYTES, ValidationSettings,
 };
+use crate::state::LogtoState;
 use crate::token::{Policy, Validator};
 
 /// Every algorithm of the crate's table.
@@ -40,12 +45,57 @@ pub fn bearer_token<'a>(
     parts: &'a http::request::Parts,
     cookie: Option<&str>,
     query: Option<&str>,
-) -> Result<Cow<'a, str>, AuthError> {
+) -> Result<Cow<'a, [u8]>, AuthError> {
     let sources = TokenSources {
         cookie: cookie.map(str::to_owned),
         query: query.map(str::to_owned),
     };
-    crate::credentials::bearer_token(parts, &sources)
+    crate::credentials::bearer_token(parts, &sources).map(|bearer| bearer.token)
+}
+
+/// A [`LogtoState`] for tokens from `issuers` to `audiences`, holding the keys of the JWK set
+/// `jwks` and never fetching (as [`FixedValidator`]), that also takes tokens from the cookie
+/// `session` and the query parameter `access_token`: what the extractors and the layer run
+/// on in the `request` target.
+///
+/// # Errors
+///
+/// When `jwks` has no usable key, or the HTTP client (never used) cannot be built.
+pub fn fixed_state(
+    jwks: &[u8],
+    issuers: Vec<String>,
+    audiences: Vec<String>,
+) -> Result<LogtoState, KeyFetchError> {
+    let FixedValidator { validator } = FixedValidator::new(jwks, issuers, audiences)?;
+    let rejection = Arc::new(RejectionContext {
+        realm: "fuzz".to_owned(),
+        retry_after: Duration::from_secs(2),
+        hook: None,
+        resource_metadata: None,
+    });
+    let sources = TokenSources {
+        cookie: Some("session".to_owned()),
+        query: Some("access_token".to_owned()),
+    };
+    Ok(LogtoState::from_parts(validator, rejection, sources, None))
+}
+
+/// Polls `future` until it is ready, with a waker that does nothing: a request to a router
+/// over [`fixed_state`] never waits (nothing fetches), so a future still pending after a few
+/// polls is a bug the fuzzer should report.
+///
+/// # Panics
+///
+/// When the future is still pending after 16 polls.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut context = Context::from_waker(Waker::noop());
+    for _ in 0..16 {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+    }
+    panic!("a request over a fixed key set waited (for a fetch?)");
 }
 
 /// The `jwks_uri` of a discovery document fetched from `discovery_url`.
@@ -138,7 +188,11 @@ impl FixedValidator {
             max_token_lifetime: None,
         };
         Ok(Self {
-            validator: Validator::new(settings, KeyStore::with_fixed_keys(keys, client)),
+            validator: Validator::new(
+                settings,
+                KeyStore::with_fixed_keys(keys, client),
+                crate::revocation::Revocations::new(Duration::from_secs(24 * 3600), None, false),
+            ),
         })
     }
 

@@ -31,11 +31,13 @@ mod layer;
 mod metadata;
 mod redact;
 mod rejection;
+mod revocation;
 mod scope;
 mod settings;
 mod state;
 mod telemetry;
 mod token;
+mod webhook;
 
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
@@ -66,9 +68,14 @@ pub use rejection::AuthRejection;
 /// [`LogtoStateBuilder::http_client`]: build your client with `axum_logto::reqwest`, so that it
 /// is the same version as the crate's whatever your own `reqwest` dependency is.
 pub use reqwest;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use revocation::RedisRevocations;
+pub use revocation::{Revocation, RevocationSink, RevocationStore, StoreError, StoreFuture};
 pub use scope::{AnyOf, Scope, ScopeSet};
 pub use state::{ConfigError, LogtoState, LogtoStateBuilder};
 pub use token::{CacheStats, InvalidTokenReason, Policy};
+pub use webhook::LogtoWebhook;
 
 /// The former name of [`RequireCheck`].
 #[doc(hidden)]

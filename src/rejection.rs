@@ -51,7 +51,7 @@ impl fmt::Debug for RejectionContext {
 /// | case | [`AuthError`] | status | `WWW-Authenticate` | body `error` |
 /// |---|---|---|---|---|
 /// | no bearer token | `MissingToken` | 401 | `Bearer realm="…"` | `unauthorized` |
-/// | bad token: malformed, signature, expired, issuer, audience, `typ`, application | `InvalidToken(reason)` | 401 | `Bearer realm="…", error="invalid_token", error_description="…"` | `invalid_token` |
+/// | bad token: malformed, signature, expired, issuer, audience, `typ`, application, revoked | `InvalidToken(reason)` | 401 | `Bearer realm="…", error="invalid_token", error_description="…"` | `invalid_token` |
 /// | valid token without the route's scopes | `InsufficientScope` | 403 | `Bearer realm="…", error="insufficient_scope", error_description="…"` | `insufficient_scope` |
 /// | valid token for another organization | `WrongOrg` | 403 | as above | `insufficient_scope` |
 /// | valid token for no organization on an organization-level API route | `NotForOrg` | 403 | as above | `insufficient_scope` |
@@ -61,6 +61,7 @@ impl fmt::Debug for RejectionContext {
 /// | an organization route the request names no organization for | `MissingOrg` | 400 | as above | `invalid_request` |
 /// | a route set up wrongly (server bug) | `MisconfiguredRoute` | 500 | none | `server_error` |
 /// | keys unavailable | `KeysUnavailable` | 503 | none; `Retry-After: <seconds>` | `temporarily_unavailable` |
+/// | revocations unavailable (a state that fails closed, its store unreachable) | `RevocationsUnavailable` | 503 | none; `Retry-After: <seconds>` | `temporarily_unavailable` |
 ///
 /// Every 401 and 403 challenge of a route that requires scopes also names them,
 /// `scope="…"` (space-separated), so that a client asks for the right ones the first time;
@@ -204,9 +205,9 @@ impl AuthRejection {
         Some(challenge)
     }
 
-    /// The `Retry-After` value in seconds for the 503 (the retry interval, at least 1).
+    /// The `Retry-After` value in seconds for the 503s (the retry interval, at least 1).
     pub fn retry_after_secs(&self) -> Option<u64> {
-        (self.error == AuthError::KeysUnavailable)
+        (self.error.status() == StatusCode::SERVICE_UNAVAILABLE)
             .then(|| self.context.retry_after.as_secs_f64().ceil().max(1.0) as u64)
     }
 

@@ -98,6 +98,22 @@ mod enabled {
     pub(crate) fn cache_evicted() {
         counter!("axum_logto_verified_cache_evictions_total").increment(1);
     }
+
+    pub(crate) fn revocation_rules(live: usize) {
+        gauge!("axum_logto_revocation_rules").set(live as f64);
+    }
+
+    pub(crate) fn revocation_store_error() {
+        counter!("axum_logto_revocation_store_errors_total").increment(1);
+    }
+
+    pub(crate) fn revocation_store_reachable(reachable: bool) {
+        gauge!("axum_logto_revocation_store_reachable").set(if reachable { 1.0 } else { 0.0 });
+    }
+
+    pub(crate) fn webhook(event: &'static str, outcome: &'static str) {
+        counter!("axum_logto_webhooks_total", "event" => event, "outcome" => outcome).increment(1);
+    }
 }
 
 #[cfg(not(feature = "metrics"))]
@@ -120,11 +136,20 @@ mod enabled {
     pub(crate) fn cache_miss() {}
     #[inline(always)]
     pub(crate) fn cache_evicted() {}
+    #[inline(always)]
+    pub(crate) fn revocation_rules(_: usize) {}
+    #[inline(always)]
+    pub(crate) fn revocation_store_error() {}
+    #[inline(always)]
+    pub(crate) fn revocation_store_reachable(_: bool) {}
+    #[inline(always)]
+    pub(crate) fn webhook(_: &'static str, _: &'static str) {}
 }
 
 // Called only from code that exists with the feature.
 pub(crate) use enabled::{
     accepted, cache_evicted, cache_hit, cache_miss, fetch, key_set_fetched, refused,
+    revocation_rules, revocation_store_error, revocation_store_reachable, webhook,
 };
 #[cfg(feature = "metrics")]
 pub(crate) use enabled::{key_set, validation};

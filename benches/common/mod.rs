@@ -132,10 +132,14 @@ pub(crate) fn router(state: LogtoState) -> Router {
         .with_state(state)
 }
 
-/// `GET path` with `token` as its bearer token.
+/// `GET path` with `token` as its bearer token. The header's value is a slice of a shared
+/// buffer, as hyper makes them (a slice of the connection's read buffer): cloning one is a
+/// reference count, not a copy.
 pub(crate) fn request(path: &str, token: &str) -> Request<Body> {
+    let read = bytes::Bytes::from(format!("Bearer {token}"));
+    let value = http::HeaderValue::from_maybe_shared(read.slice(..)).unwrap();
     Request::get(path)
-        .header("authorization", format!("Bearer {token}"))
+        .header("authorization", value)
         .body(Body::empty())
         .unwrap()
 }

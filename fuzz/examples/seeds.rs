@@ -32,6 +32,33 @@ fn main() {
         write("validate", name, token.as_bytes());
     }
 
+    // The `request` target: `$n` is the n-th signed token (0: global, 4: organization,
+    // 6: organization-level API).
+    for (name, input) in [
+        ("me-header", "/me\nauthorization:Bearer $0"),
+        ("me-none", "/me"),
+        ("maybe-none", "/maybe"),
+        ("maybe-dpop", "/maybe\nauthorization:DPoP $0"),
+        ("docs", "/docs\nauthorization:Bearer $0"),
+        ("docs-m2m-no-scope", "/docs\nauthorization:Bearer $8"),
+        ("org-path", "/orgs/org-fuzz-1/members\nauthorization:Bearer $4"),
+        ("org-path-encoded", "/orgs/org%2Dfuzz%2D1/members\nauthorization:Bearer $4"),
+        ("org-path-not-utf8", "/orgs/%FF/members\nauthorization:Bearer $4"),
+        ("org-path-other", "/orgs/org-2/members\nauthorization:Bearer $4"),
+        ("org-api", "/orgs/org-fuzz-1/reports\nauthorization:Bearer $6"),
+        ("org-api-global", "/orgs/org-fuzz-1/reports\nauthorization:Bearer $0"),
+        ("org-header", "/header\nauthorization:Bearer $4\nx-organization-id:org-fuzz-1"),
+        ("org-header-twice", "/header\nauthorization:Bearer $4\nx-organization-id:org-fuzz-1\nx-organization-id:o"),
+        ("misconfigured", "/misconfigured\nauthorization:Bearer $4"),
+        ("layer-cookie", "/v1/status\ncookie:theme=dark; session=$0"),
+        ("layer-cookie-garbage", "/v1/status\nauthorization:Bearer $0\ncookie:session=x y"),
+        ("layer-query", "/v1/status?access_token=$2"),
+        ("layer-query-and-header", "/v1/status?access_token=$2\nauthorization:Bearer $0"),
+        ("layer-unknown", "/v1/elsewhere\nauthorization:Bearer $0"),
+    ] {
+        write("request", name, input.as_bytes());
+    }
+
     for (name, body) in jwks_seeds(&keys) {
         write("jwks", name, &body);
     }

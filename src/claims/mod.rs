@@ -8,6 +8,7 @@ mod scopes;
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use serde::de::DeserializeOwned;
 use serde::{Serialize, Serializer};
@@ -97,6 +98,9 @@ pub(crate) struct AuthInfoData {
     pub(crate) claims: Map<String, Value>,
     #[serde(skip)]
     pub(crate) custom: CustomClaims,
+    /// The version of the revocation rules the token was last found clean at (0: never).
+    #[serde(skip)]
+    pub(crate) revocations_seen: AtomicU64,
 }
 
 impl Serialize for AuthInfo {

@@ -44,7 +44,7 @@ impl<C> Clone for Granted<C> {
 #[derive(Clone)]
 enum Held {
     Header(HeaderValue),
-    Copy(Box<str>),
+    Copy(Box<[u8]>),
 }
 
 /// Steps 1-4 of this request's token for one state, whatever their outcome, kept in the
@@ -57,6 +57,7 @@ struct Verified {
     token: Held,
     result: Result<AuthInfo, TokenError>,
     /// Whether this request's acceptance was counted (metrics: one per request).
+    #[cfg(feature = "metrics")]
     counted: bool,
 }
 
@@ -110,12 +111,13 @@ where
             match recorded {
                 Some(result) => (result, place),
                 None => {
-                    let result = logto.validator().verify(&bearer.token).await;
+                    let result = logto.validator().verify_bytes(&bearer.token).await;
                     let token = held(parts, &bearer);
                     parts.extensions.insert(Verified {
                         state_id: logto.id(),
                         token,
                         result: result.clone(),
+                        #[cfg(feature = "metrics")]
                         counted: false,
                     });
                     (result, place)
@@ -168,12 +170,16 @@ fn held(parts: &Parts, bearer: &Bearer<'_>) -> Held {
     }
 }
 
-/// Counts this request's acceptance, once however many extractors accept it.
+/// Counts this request's acceptance, once however many extractors accept it (feature
+/// `metrics`).
 fn count_acceptance(parts: &mut Parts) {
+    #[cfg(feature = "metrics")]
     if let Some(record) = parts.extensions.get_mut::<Verified>()
         && !record.counted
     {
         record.counted = true;
         telemetry::accepted();
     }
+    #[cfg(not(feature = "metrics"))]
+    let _ = parts;
 }

@@ -11,6 +11,7 @@ use crate::credentials::TokenSources;
 use crate::keys::{KeyStore, default_client};
 use crate::metadata::{Published, ResourceMetadata};
 use crate::rejection::{AuthRejection, RejectionContext, RejectionHook, is_quotable_realm};
+use crate::revocation::{RevocationStore, Revocations};
 use crate::settings::{
     DEFAULT_FETCH_TIMEOUT, DEFAULT_LEEWAY, DEFAULT_MAX_KEY_SET_AGE, DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_MAX_TOKEN_SIZE, DEFAULT_REFRESH_INTERVAL, DEFAULT_RETRY_INTERVAL,
@@ -18,6 +19,11 @@ use crate::settings::{
     MIN_TIMING, ValidationSettings, is_secure_url,
 };
 use crate::token::Validator;
+
+/// The longest lifetime Logto gives an access token (an API resource's "token expiration
+/// time" is at most a day): how long a revocation rule lives past its moment, unless
+/// [`LogtoStateBuilder::max_token_lifetime`] bounds tokens more tightly.
+const MAX_LOGTO_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// Builds a [`LogtoState`]; made by [`LogtoState::builder`].
 ///
@@ -62,6 +68,8 @@ pub struct LogtoStateBuilder {
     realm: Option<String>,
     hook: Option<RejectionHook>,
     max_token_lifetime: Option<Duration>,
+    revocation_store: Option<Arc<dyn RevocationStore>>,
+    revocations_fail_closed: bool,
 }
 
 impl fmt::Debug for LogtoStateBuilder {
@@ -91,6 +99,8 @@ impl fmt::Debug for LogtoStateBuilder {
             .field("realm", &self.realm)
             .field("on_rejection", &self.hook.is_some())
             .field("max_token_lifetime", &self.max_token_lifetime)
+            .field("revocation_store", &self.revocation_store)
+            .field("revocations_fail_closed", &self.revocations_fail_closed)
             .finish()
     }
 }
@@ -122,6 +132,8 @@ impl LogtoStateBuilder {
             realm: None,
             hook: None,
             max_token_lifetime: None,
+            revocation_store: None,
+            revocations_fail_closed: false,
         }
     }
 
@@ -512,6 +524,33 @@ impl LogtoStateBuilder {
         self
     }
 
+    /// Shares revocation rules ([`Revocation`](crate::Revocation): from Logto's webhooks, or
+    /// [`LogtoState::revoke`]) with every replica of the API through `store`, for instance
+    /// `RedisRevocations` (feature `redis`): a webhook reaches one replica, and the others
+    /// refuse the revoked tokens as soon as the store tells them (within a second, with
+    /// Redis). A replica that starts later loads the rules still live. Default: none, rules
+    /// live in the process that received them.
+    ///
+    /// While the store is unreachable, the rules known keep being enforced, new ones hold in
+    /// the process that received them, and the trouble is logged (`warn`) and counted; with
+    /// [`revocations_fail_closed`](Self::revocations_fail_closed) every token is refused
+    /// instead.
+    pub fn revocation_store(mut self, store: impl RevocationStore) -> Self {
+        self.revocation_store = Some(Arc::new(store));
+        self
+    }
+
+    /// While the [revocation store](Self::revocation_store) is unreachable (and before it was
+    /// first reached), refuses every token with 503
+    /// [`RevocationsUnavailable`](crate::AuthError::RevocationsUnavailable), since a token
+    /// revoked on another replica meanwhile could not be told apart. For APIs where a
+    /// revoked token must never pass, at the price of an outage when the store is down.
+    /// Default: off (the rules known keep being enforced).
+    pub fn revocations_fail_closed(mut self) -> Self {
+        self.revocations_fail_closed = true;
+        self
+    }
+
     /// Checks the configuration and builds the state. Does no network I/O (and needs no
     /// runtime): keys load on first use, or when [`LogtoState::preload`] is awaited.
     ///
@@ -562,7 +601,16 @@ impl LogtoStateBuilder {
             allowed_clients: self.allowed_clients,
             max_token_lifetime: self.max_token_lifetime,
         };
-        let validator = Validator::new(validation, KeyStore::new(fetch));
+        // A rule lives until no token it could match is still valid: its moment, plus the
+        // longest lifetime a token may have (Logto's maximum, a day, unless bounded), plus the
+        // leeway.
+        let retention = self.max_token_lifetime.unwrap_or(MAX_LOGTO_TOKEN_LIFETIME) + self.leeway;
+        let revocations = Revocations::new(
+            retention,
+            self.revocation_store.clone(),
+            self.revocations_fail_closed,
+        );
+        let validator = Validator::new(validation, KeyStore::new(fetch), revocations);
         Ok(LogtoState::from_parts(
             validator,
             rejection,

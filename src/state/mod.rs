@@ -18,9 +18,11 @@ use crate::error::AuthError;
 use crate::keys::KeyFetchError;
 use crate::metadata::Published;
 use crate::rejection::{AuthRejection, RejectionContext};
+use crate::revocation::{Revocation, StoreError};
 use crate::scope::RequiredScopes;
 use crate::telemetry;
 use crate::token::{CacheStats, Policy, Validator};
+use crate::webhook::LogtoWebhook;
 
 /// Validates Logto access tokens; holds the configuration and the cached signing keys.
 ///
@@ -60,7 +62,7 @@ impl LogtoState {
         LogtoStateBuilder::new(endpoint)
     }
 
-    fn from_parts(
+    pub(crate) fn from_parts(
         validator: Validator,
         rejection: Arc<RejectionContext>,
         sources: TokenSources,
@@ -201,6 +203,46 @@ impl LogtoState {
         organization_id: &str,
     ) -> Result<AuthInfo, AuthError> {
         self.validate_org_token(token, organization_id).await
+    }
+
+    /// Revokes the tokens `rule` names: from now on they are refused with 401 `invalid_token`
+    /// ("the access token was revoked",
+    /// [`InvalidTokenReason::Revoked`](crate::InvalidTokenReason::Revoked)) by every extractor,
+    /// the layer and `authorize`, here at once and on every replica that shares the
+    /// [revocation store](LogtoStateBuilder::revocation_store). For admin tools and tests;
+    /// Logto's own events arrive through [`webhook`](Self::webhook). A rule
+    /// lives until no token it names can still be valid (its moment, plus the longest token
+    /// lifetime — a day, or [`max_token_lifetime`](LogtoStateBuilder::max_token_lifetime) —
+    /// plus the leeway); applying it twice changes nothing.
+    ///
+    /// ```
+    /// # async fn run(logto: axum_logto::LogtoState) -> Result<(), axum_logto::StoreError> {
+    /// use std::time::SystemTime;
+    /// use axum_logto::Revocation;
+    ///
+    /// logto.revoke(Revocation::subject("user-1", SystemTime::now())).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`](crate::StoreError) when the store could not share the rule: it holds in
+    /// this process all the same.
+    pub async fn revoke(&self, rule: Revocation) -> Result<(), StoreError> {
+        self.validator().revocations().revoke(rule).await
+    }
+
+    /// The endpoint for Logto's webhooks, signed with `signing_key` (the hook's signing key in
+    /// Logto): deliveries that take something away become revocations (see
+    /// [`LogtoWebhook`] for the table of events and what each revokes). Serve it with
+    /// [`LogtoWebhook::router`]; `signing_key` is never logged nor shown by `Debug`.
+    pub fn webhook(&self, signing_key: impl AsRef<str>) -> LogtoWebhook {
+        LogtoWebhook::new(self.validator().revocations().clone(), signing_key.as_ref())
+    }
+
+    /// The revocation rules live in this process (those of every replica, with a store).
+    pub fn revocation_rules(&self) -> Vec<Revocation> {
+        self.validator().revocations().rules()
     }
 
     /// The tenant's issuer (`<endpoint>/oidc` unless configured), which discovery must name.

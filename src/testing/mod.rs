@@ -56,6 +56,19 @@ use tokio::task::JoinHandle;
 pub use key::KeyAlgorithm;
 use key::{IssuerKey, random_id};
 pub use send::{TestResponse, send};
+
+/// The `logto-signature-sha-256` header Logto sends with `body` for a webhook whose signing
+/// key is `signing_key`: to test a [`LogtoWebhook`](crate::LogtoWebhook) endpoint with
+/// deliveries of your own.
+///
+/// ```
+/// let body = br#"{"event":"PostSignIn","createdAt":"2025-01-01T12:00:00.000Z"}"#;
+/// let signature = axum_logto::testing::sign_webhook("the-hook-signing-key", body);
+/// assert_eq!(signature.len(), 64);
+/// ```
+pub fn sign_webhook(signing_key: &str, body: &[u8]) -> String {
+    crate::webhook::sign(signing_key, body)
+}
 use server::spawn_server;
 pub use token::TokenBuilder;
 

@@ -42,21 +42,20 @@ fn weight(token: &str, info: &AuthInfo) -> u64 {
 #[derive(PartialEq, Eq)]
 struct TokenKey(Arc<str>);
 
-/// A token looked up, without copying it.
-struct TokenRef<'a>(&'a str);
+/// A token looked up, without copying it (nor checking it is UTF-8: equal bytes are).
+struct TokenRef<'a>(&'a [u8]);
 
 /// Hashes a token by its length and the last 32 bytes of its signature: those differ between
 /// any two tokens the issuer signed, and hashing them costs the same for a token of 50 scopes
 /// as for one of 1. (Only the bucket depends on it; a match compares the whole token.)
-fn hash_token<H: Hasher>(token: &str, state: &mut H) {
-    let bytes = token.as_bytes();
+fn hash_token<H: Hasher>(bytes: &[u8], state: &mut H) {
     bytes.len().hash(state);
     bytes[bytes.len().saturating_sub(32)..].hash(state);
 }
 
 impl Hash for TokenKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        hash_token(&self.0, state);
+        hash_token(self.0.as_bytes(), state);
     }
 }
 
@@ -68,7 +67,7 @@ impl Hash for TokenRef<'_> {
 
 impl Equivalent<TokenKey> for TokenRef<'_> {
     fn equivalent(&self, key: &TokenKey) -> bool {
-        *key.0 == *self.0
+        key.0.as_bytes() == self.0
     }
 }
 
@@ -166,7 +165,7 @@ impl VerifiedCache {
     }
 
     /// The entry for exactly `token`, if held.
-    pub(crate) fn get(&self, token: &str) -> Option<Entry> {
+    pub(crate) fn get(&self, token: &[u8]) -> Option<Entry> {
         self.cache.get(&TokenRef(token))
     }
 
@@ -177,7 +176,7 @@ impl VerifiedCache {
     }
 
     /// Records a lookup that found nothing usable; drops what was there.
-    pub(crate) fn miss(&self, token: &str, stale: bool) {
+    pub(crate) fn miss(&self, token: &[u8], stale: bool) {
         self.misses.fetch_add(1, Ordering::Relaxed);
         telemetry::cache_miss();
         if stale {
@@ -202,7 +201,7 @@ impl VerifiedCache {
             // The entry of this very record, if it is still held (not evicted, nor replaced
             // by a newer verification of the token).
             let Some(mut entry) = tokens
-                .peek(&TokenRef(&held))
+                .peek(&TokenRef(held.as_bytes()))
                 .filter(|entry| entry.info.address() == record)
             else {
                 return;

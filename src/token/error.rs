@@ -55,8 +55,12 @@ pub enum InvalidTokenReason {
     /// any `urn:logto:organization:<id>`).
     WrongAudience,
     /// The token was issued to an application (`client_id`) that the API does not accept
-    /// (see [`LogtoStateBuilder::allowed_clients`](crate::LogtoStateBuilder::allowed_clients)).
+    /// (see [`LogtoStateBuilder::allowed_client`](crate::LogtoStateBuilder::allowed_client)).
     ClientNotAllowed,
+    /// A revocation rule names the token (a Logto webhook said its subject was suspended,
+    /// left the organization…, or an operator revoked it): see
+    /// [`Revocation`](crate::Revocation).
+    Revoked,
 }
 
 impl InvalidTokenReason {
@@ -81,6 +85,7 @@ impl InvalidTokenReason {
         Self::LifetimeTooLong,
         Self::WrongAudience,
         Self::ClientNotAllowed,
+        Self::Revoked,
     ];
 
     /// The fixed description sent in `error_description`.
@@ -115,6 +120,7 @@ impl InvalidTokenReason {
             Self::ClientNotAllowed => {
                 "the access token was issued to an application this resource does not accept"
             }
+            Self::Revoked => "the access token was revoked",
         }
     }
 
@@ -140,6 +146,7 @@ impl InvalidTokenReason {
             Self::LifetimeTooLong => "lifetime_too_long",
             Self::WrongAudience => "wrong_audience",
             Self::ClientNotAllowed => "client_not_allowed",
+            Self::Revoked => "revoked",
         }
     }
 }
@@ -179,6 +186,8 @@ pub(crate) enum TokenError {
     OrgUnresolved,
     /// No key set could be loaded.
     KeysUnavailable,
+    /// The state fails closed on revocations, and their store is unreachable.
+    RevocationsUnavailable,
 }
 
 impl From<InvalidTokenReason> for TokenError {

@@ -32,25 +32,37 @@ use cache::VerifiedCache;
 use crate::claims::AuthInfo;
 use crate::keys::{KeyError, KeyFetchError, KeyStore, VerifyingKey};
 use crate::redact::Redacted;
+use crate::revocation::{Refusal, Revocations};
 use crate::settings::ValidationSettings;
 
-/// The validation core: settings, keys, and the verified-token cache.
+/// The validation core: settings, keys, the verified-token cache and the revocation rules.
 #[derive(Debug)]
 pub(crate) struct Validator {
     settings: ValidationSettings,
     keys: KeyStore,
     cache: Option<VerifiedCache>,
+    revocations: Arc<Revocations>,
 }
 
 impl Validator {
-    pub(crate) fn new(settings: ValidationSettings, keys: KeyStore) -> Self {
+    pub(crate) fn new(
+        settings: ValidationSettings,
+        keys: KeyStore,
+        revocations: Arc<Revocations>,
+    ) -> Self {
         let cache = (settings.verified_cache_bytes > 0)
             .then(|| VerifiedCache::new(settings.verified_cache_bytes));
         Self {
             settings,
             keys,
             cache,
+            revocations,
         }
+    }
+
+    /// The revocation rules.
+    pub(crate) fn revocations(&self) -> &Arc<Revocations> {
+        &self.revocations
     }
 
     /// What the verified-token cache holds and has done, if there is one.
@@ -71,9 +83,16 @@ impl Validator {
         self.keys.preload().await
     }
 
-    /// Steps 1-4, then the claims are typed (but not yet judged: see [`Self::check`]). A token
-    /// verified before, whose key is still in the key set, skips them (see `cache`).
+    /// Steps 1-4, then the claims are typed (but not yet judged: see [`Self::decide`]). A
+    /// token verified before, whose key is still in the key set, skips them (see `cache`).
     pub(crate) async fn verify(&self, token: &str) -> Result<AuthInfo, TokenError> {
+        self.verify_bytes(token.as_bytes()).await
+    }
+
+    /// [`verify`](Self::verify) for a token as a request carries it: bytes, which a token the
+    /// cache holds needs no UTF-8 check for (it was one when it was kept); others are checked
+    /// as they are parsed.
+    pub(crate) async fn verify_bytes(&self, token: &[u8]) -> Result<AuthInfo, TokenError> {
         #[cfg(feature = "metrics")]
         let started = std::time::Instant::now();
         let result = self.verify_cached(token).await;
@@ -82,21 +101,23 @@ impl Validator {
         result
     }
 
-    async fn verify_cached(&self, token: &str) -> Result<AuthInfo, TokenError> {
+    async fn verify_cached(&self, bytes: &[u8]) -> Result<AuthInfo, TokenError> {
+        let text = || std::str::from_utf8(bytes).map_err(|_| InvalidTokenReason::Malformed);
         let Some(cache) = &self.cache else {
-            return Ok(self.verify_signature(token).await?.0);
+            return Ok(self.verify_signature(text()?).await?.0);
         };
-        if let Some(entry) = cache.get(token) {
+        if let Some(entry) = cache.get(bytes) {
             if self.keys.still_holds(&entry.key) {
                 cache.hit();
                 return Ok(entry.info);
             }
             // Its key was dropped, or no usable key set is loaded: verify afresh, which
             // answers as for any token of that key.
-            cache.miss(token, true);
+            cache.miss(bytes, true);
         } else {
-            cache.miss(token, false);
+            cache.miss(bytes, false);
         }
+        let token = text()?;
         let (info, key) = self.verify_signature(token).await?;
         if rules::worth_caching(&self.settings, &info) {
             cache.insert(token, info.clone(), key);
@@ -133,15 +154,21 @@ impl Validator {
     /// The one decision, for a token whose signature verified (or that the verified-token
     /// cache holds): whether it suffices for `policy`, each rule in this order, every time —
     /// step 5 for the policy's model (issuer, time, audience, allowed clients, no
-    /// organization-level token on a global route), the custom claims the caller reads, the
-    /// organization rule, the scopes (step 6), the claim check. Returns the organization the
-    /// token is for (the organization models only).
+    /// organization-level token on a global route), the revocation rules, the custom claims
+    /// the caller reads, the organization rule, the scopes (step 6), the claim check. Returns
+    /// the organization the token is for (the organization models only).
     pub(crate) fn decide(
         &self,
         info: &AuthInfo,
         policy: &Policy<'_>,
     ) -> Result<Option<String>, TokenError> {
         rules::check_claims(&self.settings, info, policy.model)?;
+        self.revocations
+            .check(info)
+            .map_err(|refusal| match refusal {
+                Refusal::Revoked => TokenError::Invalid(InvalidTokenReason::Revoked),
+                Refusal::Unavailable => TokenError::RevocationsUnavailable,
+            })?;
         if policy.claims.is_some_and(|reads| !reads(info)) {
             return Err(InvalidTokenReason::InvalidClaims.into());
         }

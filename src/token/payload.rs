@@ -73,6 +73,7 @@ pub(crate) fn auth_info(claims: Map<String, Value>) -> Result<AuthInfo, InvalidT
         scopes,
         claims,
         custom: Default::default(),
+        revocations_seen: Default::default(),
     }))
 }
 

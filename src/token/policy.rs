@@ -3,12 +3,13 @@
 //! extractors, the layer, `LogtoState::authorize` and the `validate*` methods) builds one and
 //! hands it to the one decision, `Validator::decide`.
 
+use std::any::TypeId;
 use std::fmt;
 
 use serde::de::DeserializeOwned;
 
 use crate::check::{ClaimCheck, is_quotable};
-use crate::claims::AuthInfo;
+use crate::claims::{AuthInfo, NoClaims};
 use crate::scope::{RequiredScopes, ScopeSet};
 
 /// Logto's three permission models: which audience a token must carry, and where its
@@ -155,9 +156,12 @@ impl<'a> Policy<'a> {
     }
 
     /// Reads the custom claims as `C` too (an extractor's `C`): a token whose claims do not
-    /// fit `C` is refused as a token with a claim of the wrong type.
-    pub(crate) const fn claims<C: DeserializeOwned + Send + Sync + 'static>(mut self) -> Self {
-        self.claims = Some(reads::<C>);
+    /// fit `C` is refused as a token with a claim of the wrong type. [`NoClaims`] reads
+    /// nothing.
+    pub(crate) fn claims<C: DeserializeOwned + Send + Sync + 'static>(mut self) -> Self {
+        if TypeId::of::<C>() != TypeId::of::<NoClaims>() {
+            self.claims = Some(reads::<C>);
+        }
         self
     }
 

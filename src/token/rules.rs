@@ -244,6 +244,7 @@ mod tests {
             actor: None,
             claims: serde_json::Map::new(),
             custom: Default::default(),
+            revocations_seen: Default::default(),
         }
     }
 

@@ -32,5 +32,6 @@ mod mcp_server;
 mod metadata;
 mod organizations;
 mod policy;
+mod revocation;
 mod scopes;
 mod validation;

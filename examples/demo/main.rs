@@ -9,6 +9,12 @@
 //! LOGTO_ENDPOINT=https://my-tenant.logto.app LOGTO_AUDIENCE=https://api.example.com cargo run --example demo --all-features
 //! ```
 //!
+//! `LOGTO_WEBHOOK_SIGNING_KEY` turns on `POST /webhooks/logto`, which takes Logto's signed
+//! webhooks and revokes the tokens their events take something from (the demo prints how to
+//! register it with Logto); `POST /admin/revocations` (an `admin` token, body
+//! `{"sub": "<subject>"}`) revokes a subject's tokens by hand; `REDIS_URL`
+//! (`redis://127.0.0.1:6379`) shares the revocations with the other demos that use it.
+//!
 //! `BIND` sets the address (default `127.0.0.1:3000`). `GET /metrics` answers the crate's metrics
 //! (feature `metrics`) in Prometheus text format. The demo publishes its protected-resource
 //! metadata (RFC 9728) at `/.well-known/oauth-protected-resource` and names it in its 401
@@ -24,13 +30,14 @@
 //! for one hour. Both variables must be set together, and only without `LOGTO_ENDPOINT`.
 
 mod app;
+mod revocations;
 
 use std::error::Error;
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal as _, Write as _};
 
 use axum_logto::testing::TestIssuer;
-use axum_logto::{LogtoState, LogtoStateBuilder, ResourceMetadata};
+use axum_logto::{LogtoState, LogtoStateBuilder, RedisRevocations, ResourceMetadata};
 use serde_json::json;
 use tokio::net::TcpListener;
 
@@ -98,17 +105,22 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .unwrap_or_else(|| base.clone());
 
     let additional = std::env::var("LOGTO_ADDITIONAL_ISSUERS").unwrap_or_default();
-    let logto = additional
+    let mut builder = additional
         .split(',')
         .map(str::trim)
         .filter(|issuer| !issuer.is_empty())
         .fold(builder, LogtoStateBuilder::additional_issuer)
         .resource_metadata(
-            ResourceMetadata::new(public_url)
+            ResourceMetadata::new(public_url.clone())
                 .scopes_supported(app::DEMO_SCOPES)
                 .resource_name("axum-logto demo"),
-        )
-        .build()?;
+        );
+    // Revocations shared with the other replicas of the demo through Redis.
+    if let Some(url) = env("REDIS_URL") {
+        builder = builder.revocation_store(RedisRevocations::new(&url)?);
+    }
+    let logto = builder.build()?;
+    let signing_key = env("LOGTO_WEBHOOK_SIGNING_KEY");
     if let Err(error) = logto.preload().await {
         // Not fatal: requests answer 503 until the keys load.
         tracing::warn!(%error, "could not load the signing keys yet");
@@ -122,14 +134,23 @@ async fn main() -> Result<(), Box<dyn Error>> {
             logto.issuer(),
             logto.audiences()
         );
+        let endpoint = logto.issuer().trim_end_matches("/oidc");
+        revocations::print_webhook_help(endpoint, &public_url, signing_key.is_some());
     }
     println!("listening on {base}");
-    let app = app::router(logto).route(
-        "/metrics",
-        axum::routing::get(move || std::future::ready(metrics.render())),
-    );
+    let app = app::router(logto.clone())
+        .merge(revocations::router(&logto, signing_key.as_deref()))
+        .route(
+            "/metrics",
+            axum::routing::get(move || std::future::ready(metrics.render())),
+        );
     axum::serve(listener, app).await?;
     Ok(())
+}
+
+/// The environment variable `name`, unless unset or empty.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|s| !s.is_empty())
 }
 
 /// `DEMO_TOKENS_FILE` and `DEMO_TOKENS`, when both are set.
@@ -385,6 +406,13 @@ fn print_curl_lines(issuer: &TestIssuer, base: &str, issuers: &[String]) {
         Some(from_custom_domain),
         custom_domain_status,
     ));
+    // A manual revocation (last: it stops demo-other's tokens, no other line's).
+    let other = issuer
+        .token()
+        .sub("demo-other")
+        .audience(api)
+        .scopes(["read:docs"])
+        .sign();
     println!(
         "# axum-logto demo: an embedded test issuer at {}",
         issuer.issuer()
@@ -405,5 +433,18 @@ fn print_curl_lines(issuer: &TestIssuer, base: &str, issuers: &[String]) {
             None => println!("curl -i{method} {base}{path}"),
         }
     }
+    println!();
+    println!("# demo-other reads the docs: GET /docs -> 200");
+    println!("curl -i -H 'Authorization: Bearer {other}' {base}/docs");
+    println!();
+    println!("# an admin revokes demo-other's tokens by hand: POST /admin/revocations -> 204");
+    println!(
+        "curl -i -X POST -H 'Authorization: Bearer {}' -H 'content-type: application/json' \
+         -d '{{\"sub\":\"demo-other\"}}' {base}/admin/revocations",
+        user(&["admin"])
+    );
+    println!();
+    println!("# demo-other's token after the revocation: GET /docs -> 401");
+    println!("curl -i -H 'Authorization: Bearer {other}' {base}/docs");
     println!();
 }

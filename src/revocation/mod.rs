@@ -204,7 +204,7 @@ impl Revocations {
     }
 
     /// Starts following the store, once, if a Tokio runtime is running.
-    fn ensure_following(self: &Arc<Self>) {
+    pub(crate) fn ensure_following(self: &Arc<Self>) {
         let Some(store) = &self.store else {
             return;
         };

@@ -116,6 +116,8 @@ impl LogtoState {
     ///
     /// [`KeyFetchError`] when discovery or the JWK set cannot be fetched or used.
     pub async fn preload(&self) -> Result<(), KeyFetchError> {
+        // With a revocation store, its rules start loading too.
+        self.validator().revocations().ensure_following();
         self.inner.validator.preload().await
     }
 

@@ -32,6 +32,7 @@ mod mcp_server;
 mod metadata;
 mod organizations;
 mod policy;
+mod replicas;
 mod revocation;
 mod scopes;
 mod validation;

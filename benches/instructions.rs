@@ -10,7 +10,9 @@ mod common;
 
 use std::future::{Future, ready};
 use std::hint::black_box;
+use std::time::SystemTime;
 
+use axum_logto::Revocation;
 use axum_logto::testing::{KeyAlgorithm, TestIssuer};
 use common::{raw_key, request, router, signed_parts, state, token, twenty_keys};
 use tokio::runtime::Runtime;
@@ -30,6 +32,8 @@ const SCENARIOS: &[&str] = &[
     "20 keys cache hit",
     "50 scopes first validate",
     "50 scopes cache hit",
+    "10000 rules first validate",
+    "10000 rules cache hit",
     "router no auth",
     "router cache hit",
     "router first validate",
@@ -51,6 +55,7 @@ fn run(name: &str, n: usize) {
     let (family, what) = match name.split_once(' ') {
         Some(("20", rest)) => ("20 keys", rest.trim_start_matches("keys ")),
         Some(("50", rest)) => ("50 scopes", rest.trim_start_matches("scopes ")),
+        Some(("10000", rest)) => ("10000 rules", rest.trim_start_matches("rules ")),
         Some(split) => split,
         None => panic!("unknown scenario {name:?}"),
     };
@@ -68,8 +73,20 @@ fn run(name: &str, n: usize) {
     let mut fresh = fresh.iter().map(String::as_str);
     let mut next = move || fresh.next().expect("one token per run");
     let cached = state(&rt, &issuer, true);
-    rt.block_on(cached.validate(&token)).expect("a valid token");
     let uncached = state(&rt, &issuer, false);
+    if family == "10000 rules" {
+        // Live revocation rules for 10,000 other subjects: each token is checked against
+        // them once (its first use after they changed), then found clean by a version number.
+        for state in [&cached, &uncached] {
+            rt.block_on(async {
+                for i in 0..10_000 {
+                    let rule = Revocation::subject(format!("user-{i:05}"), SystemTime::now());
+                    state.revoke(rule).await.expect("no store");
+                }
+            });
+        }
+    }
+    rt.block_on(cached.validate(&token)).expect("a valid token");
     match (family, what) {
         ("router", "no auth") => {
             let app = router(cached);

@@ -73,5 +73,7 @@ echo "20 keys / 1 key:     first validate $(ratio "${per[20 keys first validate]
   "cache hit $(ratio "${per[20 keys cache hit]}" "${per[es384 cache hit]}")x"
 echo "50 scopes / 1 scope: first validate $(ratio "${per[50 scopes first validate]}" "${per[es384 first validate]}")x," \
   "cache hit $(ratio "${per[50 scopes cache hit]}" "${per[es384 cache hit]}")x"
+echo "10,000 revocation rules / none: first validate $(ratio "${per[10000 rules first validate]}" "${per[es384 first validate]}")x," \
+  "cache hit $(ratio "${per[10000 rules cache hit]}" "${per[es384 cache hit]}")x"
 echo "router: no auth / cache hit $(ratio "${per[router no auth]}" "${per[router cache hit]}")x;" \
   "fresh token / es384 signature $(ratio "${per[router fresh token]}" "${per[es384 signature]}")x"

@@ -29,6 +29,7 @@ mod extract;
 mod keys;
 mod layer;
 mod metadata;
+mod outbound;
 mod redact;
 mod rejection;
 mod revocation;
@@ -52,8 +53,8 @@ pub use check::{ClaimCheck, MachineOnly, UserOnly};
 pub use claims::{Actor, AuthInfo, ClaimTypeError, NoClaims, Scopes};
 pub use error::AuthError;
 pub use extract::{
-    AnyOrg, Auth, OrgApiToken, OrgFromHeader, OrgFromPath, OrgSource, OrgToken, ParamName,
-    RequireCheck, RequireScopes,
+    AnyOrg, Auth, CallerToken, OrgApiToken, OrgFromHeader, OrgFromPath, OrgSource, OrgToken,
+    ParamName, RequireCheck, RequireScopes,
 };
 #[doc(hidden)]
 pub use extract::{OrgIdHeader, OrgIdParam};
@@ -63,6 +64,10 @@ pub use keys::{KeyFetchError, KeyFetchErrorKind};
 pub use layer::AuthInfoExt;
 pub use layer::{LogtoLayer, LogtoService};
 pub use metadata::ResourceMetadata;
+pub use outbound::{
+    AccessToken, LogtoClient, LogtoClientBuilder, SubjectToken, TokenRequest, TokenRequestError,
+    TokenRequestErrorKind,
+};
 pub use rejection::AuthRejection;
 /// The `reqwest` this crate fetches keys with, for
 /// [`LogtoStateBuilder::http_client`]: build your client with `axum_logto::reqwest`, so that it

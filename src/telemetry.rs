@@ -114,6 +114,19 @@ mod enabled {
     pub(crate) fn webhook(event: &'static str, outcome: &'static str) {
         counter!("axum_logto_webhooks_total", "event" => event, "outcome" => outcome).increment(1);
     }
+
+    pub(crate) fn outbound_request(grant: &'static str, outcome: &'static str) {
+        counter!("axum_logto_outbound_token_requests_total", "grant" => grant, "outcome" => outcome)
+            .increment(1);
+    }
+
+    pub(crate) fn outbound_cache_hit(grant: &'static str) {
+        counter!("axum_logto_outbound_token_cache_hits_total", "grant" => grant).increment(1);
+    }
+
+    pub(crate) fn outbound_renewal() {
+        counter!("axum_logto_outbound_token_renewals_total").increment(1);
+    }
 }
 
 #[cfg(not(feature = "metrics"))]
@@ -144,12 +157,19 @@ mod enabled {
     pub(crate) fn revocation_store_reachable(_: bool) {}
     #[inline(always)]
     pub(crate) fn webhook(_: &'static str, _: &'static str) {}
+    #[inline(always)]
+    pub(crate) fn outbound_request(_: &'static str, _: &'static str) {}
+    #[inline(always)]
+    pub(crate) fn outbound_cache_hit(_: &'static str) {}
+    #[inline(always)]
+    pub(crate) fn outbound_renewal() {}
 }
 
 // Called only from code that exists with the feature.
 pub(crate) use enabled::{
-    accepted, cache_evicted, cache_hit, cache_miss, fetch, key_set_fetched, refused,
-    revocation_rules, revocation_store_error, revocation_store_reachable, webhook,
+    accepted, cache_evicted, cache_hit, cache_miss, fetch, key_set_fetched, outbound_cache_hit,
+    outbound_renewal, outbound_request, refused, revocation_rules, revocation_store_error,
+    revocation_store_reachable, webhook,
 };
 #[cfg(feature = "metrics")]
 pub(crate) use enabled::{key_set, validation};

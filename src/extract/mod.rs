@@ -6,11 +6,13 @@
 //! extractors in one handler, or an extractor behind the layer, verify the signature once: the
 //! second finds the outcome in the request's extensions, whatever it was), and decides.
 
+mod caller;
 mod global;
 mod grant;
 mod org;
 mod source;
 
+pub use caller::CallerToken;
 pub use global::{Auth, RequireCheck, RequireScopes};
 pub(crate) use grant::{Granted, grant};
 pub use org::{OrgApiToken, OrgToken};

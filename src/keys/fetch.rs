@@ -60,28 +60,35 @@ pub(crate) async fn get(
                 status.as_u16(),
             )));
         }
-        let too_large = || KeyFetchError::new(KeyFetchErrorKind::TooLarge);
-        if response
-            .content_length()
-            .is_some_and(|len| len > max as u64)
-        {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
+        read_capped(&mut response, max)
             .await
             .map_err(KeyFetchError::from_reqwest)?
-        {
-            if body.len() + chunk.len() > max {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+            .ok_or_else(|| KeyFetchError::new(KeyFetchErrorKind::TooLarge))
     };
     tokio::time::timeout(timeout, exchange)
         .await
         .unwrap_or_else(|_| Err(KeyFetchError::timeout(timeout)))
         .map_err(|error| error.at(document, url))
+}
+
+/// The body of `response`, or `None` when it is larger than `max` bytes (by its
+/// `Content-Length`, or as it streams in: the rest is never read).
+pub(crate) async fn read_capped(
+    response: &mut reqwest::Response,
+    max: usize,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > max as u64)
+    {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > max {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }

@@ -24,7 +24,7 @@ mod wycheproof_tests;
 
 pub(crate) use algorithm::Algorithm;
 pub use error::{KeyFetchError, KeyFetchErrorKind};
-pub(crate) use fetch::default_client;
+pub(crate) use fetch::{default_client, read_capped};
 pub(crate) use jwk::VerifyingKey;
 #[cfg(feature = "test-util")]
 pub(crate) use store::lock;

@@ -768,7 +768,7 @@ struct Urls {
 /// The Logto endpoint as a URL. Logto's console also shows the "Issuer endpoint"
 /// (`<endpoint>/oidc`) and the discovery URL; both name the same tenant, so they are taken
 /// for the endpoint they end with (Logto's issuer is always `<endpoint>/oidc`).
-fn endpoint_url(raw: &str) -> Result<Url, ConfigError> {
+pub(crate) fn endpoint_url(raw: &str) -> Result<Url, ConfigError> {
     let trimmed = raw.trim_end_matches('/');
     let endpoint = trimmed
         .strip_suffix("/oidc/.well-known/openid-configuration")
@@ -795,7 +795,7 @@ fn endpoint_url(raw: &str) -> Result<Url, ConfigError> {
     })
 }
 
-fn parse_url(raw: &str, what: &'static str) -> Result<Url, ConfigError> {
+pub(crate) fn parse_url(raw: &str, what: &'static str) -> Result<Url, ConfigError> {
     let invalid = || ConfigError::InvalidUrl {
         what,
         value: raw.to_owned(),

@@ -75,6 +75,8 @@ pub enum ConfigError {
     MissingResource,
     /// The default HTTP client could not be built (TLS backend initialisation failed).
     HttpClient,
+    /// A [`LogtoClient`](crate::LogtoClient)'s application id or secret is empty.
+    MissingApplication,
 }
 
 impl fmt::Display for ConfigError {
@@ -123,6 +125,10 @@ impl fmt::Display for ConfigError {
                  set ResourceMetadata::resource",
             ),
             Self::HttpClient => f.write_str("the default HTTP client could not be built"),
+            Self::MissingApplication => f.write_str(
+                "the application id or secret is empty: give the id and secret of a Logto \
+                 application (machine-to-machine, or one allowed to exchange tokens)",
+            ),
         }
     }
 }

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub use builder::LogtoStateBuilder;
+pub(crate) use builder::{endpoint_url, parse_url};
 pub use config_error::ConfigError;
 
 use axum::Router;

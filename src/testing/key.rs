@@ -3,8 +3,9 @@
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _,
-    RSA_PKCS1_SHA256, RsaKeyPair, RsaPublicKeyComponents,
+    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED,
+    ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _, RSA_PKCS1_2048_8192_SHA256,
+    RSA_PKCS1_SHA256, RsaKeyPair, RsaPublicKeyComponents, UnparsedPublicKey,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -108,6 +109,29 @@ impl IssuerKey {
             }
         };
         URL_SAFE_NO_PAD.encode(signature)
+    }
+}
+
+impl IssuerKey {
+    /// Whether `signature` (raw bytes) is this key's over `signing_input`: how the test
+    /// issuer's token endpoint takes a subject token.
+    pub(super) fn verifies(&self, signing_input: &str, signature: &[u8]) -> bool {
+        let input = signing_input.as_bytes();
+        match &self.signer {
+            Signer::Ec(pair) => {
+                let algorithm = if self.alg == Algorithm::Es384 {
+                    &ECDSA_P384_SHA384_FIXED
+                } else {
+                    &ECDSA_P256_SHA256_FIXED
+                };
+                UnparsedPublicKey::new(algorithm, pair.public_key().as_ref())
+                    .verify(input, signature)
+                    .is_ok()
+            }
+            Signer::Rsa(pair) => RsaPublicKeyComponents::<Vec<u8>>::from(pair.public_key())
+                .verify(&RSA_PKCS1_2048_8192_SHA256, input, signature)
+                .is_ok(),
+        }
     }
 }
 

@@ -104,6 +104,13 @@ struct Shared {
     faults: Mutex<Faults>,
     jwks_requests: AtomicUsize,
     discovery_requests: AtomicUsize,
+    /// The applications the token endpoint takes: id and secret.
+    clients: Mutex<Vec<(String, String)>>,
+    /// How long the token endpoint's tokens live.
+    token_lifetime: Mutex<Duration>,
+    token_requests: AtomicUsize,
+    /// Token requests still to answer 503.
+    token_failures: AtomicUsize,
 }
 
 struct Server {
@@ -167,6 +174,10 @@ impl TestIssuer {
             faults: Mutex::new(Faults::default()),
             jwks_requests: AtomicUsize::new(0),
             discovery_requests: AtomicUsize::new(0),
+            clients: Mutex::new(Vec::new()),
+            token_lifetime: Mutex::new(Duration::from_secs(3600)),
+            token_requests: AtomicUsize::new(0),
+            token_failures: AtomicUsize::new(0),
         });
         let server = spawn_server(listener, shared.clone());
         Self {
@@ -204,6 +215,33 @@ impl TestIssuer {
     pub fn state_builder(&self, audience: &str) -> LogtoStateBuilder {
         lock(&self.shared.default_audience).get_or_insert_with(|| audience.to_owned());
         LogtoState::builder(self.endpoint()).audience(audience)
+    }
+
+    /// Lets the application `client_id` with `secret` ask the issuer's token endpoint
+    /// (`<endpoint>/oidc/token`, `client_secret_basic`) for tokens, as a
+    /// [`LogtoClient`](crate::LogtoClient) does: client credentials (`sub` = `client_id`, `aud`
+    /// the `resource`, the scopes asked for, `organization_id` when asked), and token exchange
+    /// of a token this issuer signed (`sub` the subject token's, `client_id` the application's;
+    /// no `act`, as Logto 1.37 without an actor token). Unknown applications get 401
+    /// `invalid_client`, a request without resource nor organization 400 `invalid_target`, a
+    /// subject token not from here 400 `invalid_grant`.
+    pub fn register_client(&self, client_id: &str, secret: &str) {
+        lock(&self.shared.clients).push((client_id.to_owned(), secret.to_owned()));
+    }
+
+    /// How long the token endpoint's tokens live (`expires_in`). Default: one hour.
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        *lock(&self.shared.token_lifetime) = lifetime;
+    }
+
+    /// How many requests the token endpoint got.
+    pub fn token_requests(&self) -> usize {
+        self.shared.token_requests.load(Ordering::SeqCst)
+    }
+
+    /// The next `n` token requests get 503.
+    pub fn fail_next_token_requests(&self, n: usize) {
+        self.shared.token_failures.store(n, Ordering::SeqCst);
     }
 
     /// Sets (or, with `None`, clears) the `aud` that new tokens start with.

@@ -31,6 +31,7 @@ mod layer;
 mod mcp_server;
 mod metadata;
 mod organizations;
+mod outbound;
 mod policy;
 mod replicas;
 mod revocation;

@@ -1,0 +1,463 @@
+//! Calling other APIs: [`LogtoClient`], the tenant's token endpoint as this API's application —
+//! client credentials (the application itself) and RFC 8693 token exchange (on behalf of the
+//! caller) — with a cache that renews ahead and asks once however many tasks wait.
+//!
+//! - `request`: [`TokenRequest`], what a token is asked for;
+//! - `token`: [`AccessToken`], what comes back;
+//! - `endpoint`: one request to the endpoint, retried when it may pass;
+//! - `subject`: [`SubjectToken`], the caller's verified token, handed to the exchange only;
+//! - `error`: [`TokenRequestError`].
+
+mod endpoint;
+mod error;
+mod request;
+mod subject;
+mod token;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwapOption;
+use quick_cache::sync::Cache;
+
+pub use error::{TokenRequestError, TokenRequestErrorKind};
+pub use request::TokenRequest;
+pub use subject::SubjectToken;
+pub use token::AccessToken;
+
+use endpoint::Endpoint;
+
+use crate::keys::default_client;
+use crate::settings::DEFAULT_FETCH_TIMEOUT;
+use crate::state::{ConfigError, endpoint_url, parse_url};
+use crate::telemetry;
+
+/// Default of [`LogtoClientBuilder::expiry_skew`]: 30 seconds.
+const DEFAULT_SKEW: Duration = Duration::from_secs(30);
+/// Default of [`LogtoClientBuilder::renew_ahead`]: 5 minutes.
+const DEFAULT_RENEW_AHEAD: Duration = Duration::from_secs(300);
+/// Default of [`LogtoClientBuilder::max_cached_tokens`].
+const DEFAULT_MAX_CACHED: usize = 1024;
+/// The grant type of RFC 8693.
+const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// The type of a subject token that is an access token (RFC 8693 §3).
+const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+
+/// A token cached per grant and request: as the application, or for one subject token.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Key {
+    App(TokenRequest),
+    /// The subject token's identity (its `sub`, `jti` and `exp`: two strings of one token,
+    /// malleated, are one), never the token itself.
+    OnBehalf(String, String, i64, TokenRequest),
+}
+
+/// One cached token and the single flight that renews it.
+#[derive(Default)]
+struct Slot {
+    cached: ArcSwapOption<Cached>,
+    fetch: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A token, and until when it is served (its expiry less the skew, or earlier).
+struct Cached {
+    token: AccessToken,
+    until: Instant,
+}
+
+/// What the cache holds, and how.
+struct Shared {
+    endpoint: Endpoint,
+    /// The endpoint the client was built for (the Management API's indicator derives from it).
+    tenant: String,
+    skew: Duration,
+    renew_ahead: Duration,
+    slots: Cache<Key, Arc<Slot>>,
+}
+
+/// Tokens from the tenant's token endpoint, as this API's Logto application: to call the
+/// Management API or another API of the tenant as itself ([`token`](Self::token): client
+/// credentials), or on behalf of the caller ([`exchange`](Self::exchange): RFC 8693 token
+/// exchange). Cheap to clone (one `Arc`).
+///
+/// Tokens are cached per request until their expiry less a skew (30 s), renewed in the
+/// background once they have less than 5 minutes left (callers are served the current token
+/// meanwhile), and asked for once however many tasks want one at the same time. A 5xx or a
+/// timeout is retried (twice, with backoff), a refusal (4xx) is not. The application's
+/// secret is never logged nor shown by `Debug`, nor are tokens. `build()` does no I/O.
+///
+/// ```no_run
+/// use axum_logto::{LogtoClient, TokenRequest};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = LogtoClient::builder("https://my-tenant.logto.app", "app-id", "app-secret")
+///     .build()?;
+/// let token = client
+///     .token(&TokenRequest::resource("https://reports.example.com").scopes(["read:reports"]))
+///     .await?;
+/// let reports = axum_logto::reqwest::Client::new()
+///     .get("https://reports.example.com/reports")
+///     .bearer_auth(token.secret())
+///     .send()
+///     .await?;
+/// # let _ = reports; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct LogtoClient {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for LogtoClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogtoClient")
+            .field("token_endpoint", &self.shared.endpoint.url)
+            .field("app_id", &self.shared.endpoint.app_id)
+            .field("cached_tokens", &self.shared.slots.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`LogtoClient`]; made by [`LogtoClient::builder`].
+#[must_use = "a builder does nothing until `.build()` is called"]
+pub struct LogtoClientBuilder {
+    endpoint: String,
+    app_id: String,
+    app_secret: String,
+    token_endpoint: Option<String>,
+    client: Option<reqwest::Client>,
+    timeout: Duration,
+    skew: Duration,
+    renew_ahead: Duration,
+    max_cached: usize,
+}
+
+impl fmt::Debug for LogtoClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogtoClientBuilder")
+            .field("endpoint", &self.endpoint)
+            .field("app_id", &self.app_id)
+            .field("token_endpoint", &self.token_endpoint)
+            .field("timeout", &self.timeout)
+            .field("expiry_skew", &self.skew)
+            .field("renew_ahead", &self.renew_ahead)
+            .field("max_cached_tokens", &self.max_cached)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LogtoClient {
+    /// A client for the Logto `endpoint` (as for
+    /// [`LogtoState::builder`](crate::LogtoState::builder)) as the application `app_id` with
+    /// its secret `app_secret`: a machine-to-machine application for [`token`](Self::token),
+    /// one allowed to exchange tokens for [`exchange`](Self::exchange).
+    pub fn builder(
+        endpoint: impl Into<String>,
+        app_id: impl Into<String>,
+        app_secret: impl Into<String>,
+    ) -> LogtoClientBuilder {
+        LogtoClientBuilder {
+            endpoint: endpoint.into(),
+            app_id: app_id.into(),
+            app_secret: app_secret.into(),
+            token_endpoint: None,
+            client: None,
+            timeout: DEFAULT_FETCH_TIMEOUT,
+            skew: DEFAULT_SKEW,
+            renew_ahead: DEFAULT_RENEW_AHEAD,
+            max_cached: DEFAULT_MAX_CACHED,
+        }
+    }
+
+    /// The token endpoint asked.
+    pub fn token_endpoint(&self) -> &str {
+        &self.shared.endpoint.url
+    }
+
+    /// The application's id (`client_id`).
+    pub fn app_id(&self) -> &str {
+        &self.shared.endpoint.app_id
+    }
+
+    /// A token as the application itself (client credentials): for the Management API (see
+    /// [`management_api`](Self::management_api)) or another API of the tenant. Cached per
+    /// request.
+    ///
+    /// # Errors
+    ///
+    /// [`TokenRequestError`] naming the endpoint and what Logto answered.
+    pub async fn token(&self, request: &TokenRequest) -> Result<AccessToken, TokenRequestError> {
+        let mut form = vec![("grant_type", "client_credentials".to_owned())];
+        form.extend(request.form());
+        self.cached(Key::App(request.clone()), "client_credentials", form, None)
+            .await
+    }
+
+    /// A token for `request` on behalf of the caller whose verified token is `subject` (RFC
+    /// 8693 token exchange): the new token keeps the caller as `sub`, and Logto names this
+    /// application in its `client_id` (in Logto 1.37, `act` comes only with an actor token).
+    /// Cached per subject token and request, never longer than the subject token lives.
+    ///
+    /// Logto takes access tokens as subject tokens only when token exchange is on for the
+    /// application (and, self-hosted 1.37, `ACCESS_TOKEN_EXCHANGE_ENABLED=1` in core's
+    /// environment); pass the caller's token on, never the token itself, to the next API
+    /// (MCP's authorization spec forbids passing it through, and the next API's audience check
+    /// refuses it).
+    ///
+    /// # Errors
+    ///
+    /// [`TokenRequestError`] naming the endpoint and what Logto answered (`invalid_grant` for
+    /// a subject token it does not take).
+    pub async fn exchange(
+        &self,
+        subject: &SubjectToken,
+        request: &TokenRequest,
+    ) -> Result<AccessToken, TokenRequestError> {
+        let mut form = vec![
+            ("grant_type", TOKEN_EXCHANGE.to_owned()),
+            ("subject_token", subject.secret().to_owned()),
+            ("subject_token_type", ACCESS_TOKEN_TYPE.to_owned()),
+        ];
+        form.extend(request.form());
+        let expires = subject.expires();
+        let Some(identity) = subject.identity() else {
+            // No `jti`: nothing to cache it by.
+            return self.fetch("token_exchange", &form).await;
+        };
+        let key = Key::OnBehalf(identity.0, identity.1, identity.2, request.clone());
+        self.cached(key, "token_exchange", form, Some(expires))
+            .await
+    }
+
+    /// What to ask for a token of the Management API with (`all` scopes): its resource
+    /// indicator is `https://<tenant-id>.logto.app/api` on Logto Cloud (taken from an endpoint
+    /// at `<tenant-id>.logto.app`), `https://default.logto.app/api` for the default tenant of
+    /// a self-hosted Logto (any other endpoint). Behind a custom domain on Logto Cloud, build
+    /// it yourself: `TokenRequest::resource("https://<tenant-id>.logto.app/api")`. The
+    /// application needs the role "Logto Management API access" (a machine-to-machine role).
+    pub fn management_api(&self) -> TokenRequest {
+        TokenRequest::resource(management_api_resource(&self.shared.tenant)).scopes(["all"])
+    }
+
+    /// The cached token for `key`, renewed ahead of its expiry; fetched once however many
+    /// tasks ask at the same time.
+    async fn cached(
+        &self,
+        key: Key,
+        grant: &'static str,
+        form: Vec<(&'static str, String)>,
+        cap: Option<Instant>,
+    ) -> Result<AccessToken, TokenRequestError> {
+        // One slot per key, made atomically (the wait, if any, is for an `Arc::new`).
+        let Ok(slot) = self.shared.slots.get_or_insert_with(&key, || {
+            Ok::<_, std::convert::Infallible>(Arc::new(Slot::default()))
+        });
+        if let Some(cached) = fresh(&slot) {
+            telemetry::outbound_cache_hit(grant);
+            if cached
+                .token
+                .expires
+                .saturating_duration_since(Instant::now())
+                < self.shared.renew_ahead
+            {
+                self.renew_in_background(&slot, grant, form, cap);
+            }
+            return Ok(cached.token.clone());
+        }
+        // Single flight: the first fetches, the others wait and then find its token.
+        let _guard = slot.fetch.lock().await;
+        if let Some(cached) = fresh(&slot) {
+            telemetry::outbound_cache_hit(grant);
+            return Ok(cached.token.clone());
+        }
+        let token = self.fetch(grant, &form).await?;
+        self.store(&slot, &token, cap);
+        Ok(token)
+    }
+
+    /// Keeps `token` in `slot` until its expiry less the skew (and `cap`, the subject
+    /// token's expiry, less the skew).
+    fn store(&self, slot: &Slot, token: &AccessToken, cap: Option<Instant>) {
+        let less_skew = |at: Instant| at.checked_sub(self.shared.skew).unwrap_or(at);
+        let until = less_skew(token.expires);
+        let until = cap.map_or(until, |cap| until.min(less_skew(cap)));
+        slot.cached.store(Some(Arc::new(Cached {
+            token: token.clone(),
+            until,
+        })));
+    }
+
+    /// Renews the slot's token in a task of its own, unless a fetch is under way.
+    fn renew_in_background(
+        &self,
+        slot: &Arc<Slot>,
+        grant: &'static str,
+        form: Vec<(&'static str, String)>,
+        cap: Option<Instant>,
+    ) {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let Ok(guard) = slot.fetch.clone().try_lock_owned() else {
+            return;
+        };
+        let (client, slot) = (self.clone(), slot.clone());
+        handle.spawn(async move {
+            let _guard = guard;
+            telemetry::outbound_renewal();
+            if let Ok(token) = client.fetch(grant, &form).await {
+                client.store(&slot, &token, cap);
+            }
+        });
+    }
+
+    /// One token request, counted and, when it fails, logged in one line.
+    async fn fetch(
+        &self,
+        grant: &'static str,
+        form: &[(&'static str, String)],
+    ) -> Result<AccessToken, TokenRequestError> {
+        let result = self.shared.endpoint.request(form).await;
+        match &result {
+            Ok(_) => telemetry::outbound_request(grant, "ok"),
+            Err(error) => {
+                telemetry::outbound_request(grant, error.name());
+                tracing::warn!(grant, "{error}");
+            }
+        }
+        result
+    }
+}
+
+impl LogtoClientBuilder {
+    /// The token endpoint. Default: `<endpoint>/oidc/token`, Logto's.
+    pub fn token_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.token_endpoint = Some(url.into());
+        self
+    }
+
+    /// Uses your own `reqwest::Client` (see
+    /// [`LogtoStateBuilder::http_client`](crate::LogtoStateBuilder::http_client) for the
+    /// version to build it with). Default: the crate's rustls client.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Time limit for one token request, its retries apart. Default: 5 seconds.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How long before its expiry a cached token stops being served (a token sent just
+    /// before it expires may expire on its way). Default: 30 seconds.
+    pub fn expiry_skew(mut self, skew: Duration) -> Self {
+        self.skew = skew;
+        self
+    }
+
+    /// When a cached token has less than this left, it is renewed in the background (callers
+    /// get the current one meanwhile, and do not wait). Default: 5 minutes.
+    pub fn renew_ahead(mut self, ahead: Duration) -> Self {
+        self.renew_ahead = ahead;
+        self
+    }
+
+    /// How many tokens are cached at most (one per request, and per caller for exchanges);
+    /// past it the least used are dropped, and asked for again when needed. Default: 1,024.
+    pub fn max_cached_tokens(mut self, count: usize) -> Self {
+        self.max_cached = count;
+        self
+    }
+
+    /// Checks the configuration and builds the client. Does no network I/O.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] when the endpoint or the token endpoint is not an https (or loopback
+    /// http) URL, the application id or secret is empty, a limit is zero, or the default
+    /// HTTP client cannot be built.
+    pub fn build(self) -> Result<LogtoClient, ConfigError> {
+        let endpoint = endpoint_url(&self.endpoint)?;
+        let tenant = endpoint.as_str().trim_end_matches('/').to_owned();
+        let url = match &self.token_endpoint {
+            Some(url) => parse_url(url, "token_endpoint")?.to_string(),
+            None => format!("{tenant}/oidc/token"),
+        };
+        if self.app_id.is_empty() || self.app_secret.is_empty() {
+            return Err(ConfigError::MissingApplication);
+        }
+        for (what, zero) in [
+            ("timeout", self.timeout.is_zero()),
+            ("max_cached_tokens", self.max_cached == 0),
+        ] {
+            if zero {
+                return Err(ConfigError::InvalidLimit { what });
+            }
+        }
+        let client = match self.client {
+            Some(client) => client,
+            None => default_client().map_err(|_| ConfigError::HttpClient)?,
+        };
+        Ok(LogtoClient {
+            shared: Arc::new(Shared {
+                endpoint: Endpoint {
+                    url,
+                    client,
+                    app_id: self.app_id,
+                    app_secret: self.app_secret,
+                    timeout: self.timeout,
+                },
+                tenant,
+                skew: self.skew,
+                renew_ahead: self.renew_ahead,
+                slots: Cache::new(self.max_cached),
+            }),
+        })
+    }
+}
+
+/// The slot's token, while it may be served.
+fn fresh(slot: &Slot) -> Option<Arc<Cached>> {
+    slot.cached
+        .load_full()
+        .filter(|cached| Instant::now() < cached.until)
+}
+
+/// The Management API's resource indicator for the tenant at `endpoint`.
+fn management_api_resource(endpoint: &str) -> String {
+    let host = url::Url::parse(endpoint)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    match host.strip_suffix(".logto.app") {
+        Some(tenant) if !tenant.is_empty() && !tenant.contains('.') => {
+            format!("https://{tenant}.logto.app/api")
+        }
+        _ => "https://default.logto.app/api".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_management_api_of_each_kind_of_tenant() {
+        assert_eq!(
+            management_api_resource("https://abc123.logto.app"),
+            "https://abc123.logto.app/api"
+        );
+        for self_hosted in [
+            "http://localhost:3001",
+            "https://auth.example.com",
+            "https://logto.app",
+        ] {
+            assert_eq!(
+                management_api_resource(self_hosted),
+                "https://default.logto.app/api"
+            );
+        }
+    }
+}

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use http::HeaderValue;
 use http::header::{AUTHORIZATION, COOKIE};
 use http::request::Parts;
 
@@ -40,6 +41,8 @@ pub(crate) enum Place {
 pub(crate) struct Bearer<'a> {
     pub(crate) token: Cow<'a, [u8]>,
     pub(crate) place: Place,
+    /// The `Authorization` header's value, when the token is in it.
+    pub(crate) header: Option<&'a HeaderValue>,
 }
 
 /// Reads the request's bearer token.
@@ -72,10 +75,11 @@ pub(crate) fn bearer_token<'a>(
         return Err(AuthError::InvalidRequest);
     }
     let (token, place) = match (header, query.token, cookie) {
-        (Some(token), _, _) => {
+        (Some((value, token)), _, _) => {
             return Ok(Bearer {
                 token: Cow::Borrowed(token),
                 place: Place::Header,
+                header: Some(value),
             });
         }
         (None, Some(token), _) => (token, Place::Query),
@@ -89,11 +93,15 @@ pub(crate) fn bearer_token<'a>(
         Cow::Borrowed(token) => Cow::Borrowed(token.as_bytes()),
         Cow::Owned(token) => Cow::Owned(token.into_bytes()),
     };
-    Ok(Bearer { token, place })
+    Ok(Bearer {
+        token,
+        place,
+        header: None,
+    })
 }
 
-/// The `Authorization: Bearer` token, if the request has one.
-fn header_token(parts: &Parts) -> Result<Option<&[u8]>, AuthError> {
+/// The `Authorization: Bearer` header and its token, if the request has one.
+fn header_token(parts: &Parts) -> Result<Option<(&HeaderValue, &[u8])>, AuthError> {
     let mut headers = parts.headers.get_all(AUTHORIZATION).iter();
     let Some(value) = headers.next() else {
         return Ok(None);
@@ -104,6 +112,7 @@ fn header_token(parts: &Parts) -> Result<Option<&[u8]>, AuthError> {
     // Bytes, not `HeaderValue::to_str` nor `str::from_utf8`: they scan the whole value once
     // more, on every request, and a token with a byte outside base64url (or not UTF-8) is
     // refused when it is parsed anyway.
+    let header = value;
     let value = value.as_bytes();
     let (scheme, rest) = match value.iter().position(|&b| b == b' ') {
         Some(space) => (&value[..space], &value[space..]),
@@ -117,7 +126,7 @@ fn header_token(parts: &Parts) -> Result<Option<&[u8]>, AuthError> {
     if token.is_empty() {
         return Err(InvalidTokenReason::Malformed.into());
     }
-    Ok(Some(token))
+    Ok(Some((header, token)))
 }
 
 /// What the query carries: whether a token is there at all (`access_token`, or the enabled
@@ -325,7 +334,8 @@ mod tests {
             bearer_token(&request, &named).unwrap(),
             Bearer {
                 token: Cow::Borrowed(b"t".as_slice()),
-                place: Place::Query
+                place: Place::Query,
+                header: None
             }
         );
     }

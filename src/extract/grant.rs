@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use http::HeaderValue;
-use http::header::AUTHORIZATION;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
@@ -16,7 +15,7 @@ use crate::error::AuthError;
 use crate::rejection::AuthRejection;
 use crate::state::LogtoState;
 use crate::telemetry;
-use crate::token::{InvalidTokenReason, Policy, Target, TokenError};
+use crate::token::{InvalidTokenReason, Origin, Policy, Target, TokenError};
 
 /// What a request was granted: the verified token, the organization it was granted for (the
 /// organization models), and its custom claims read as `C`.
@@ -47,28 +46,33 @@ enum Held {
     Copy(Box<[u8]>),
 }
 
-/// Steps 1-4 of this request's token for one state, whatever their outcome, kept in the
-/// request's extensions: a second extractor (or an extractor behind the layer) reuses it
-/// instead of verifying again. It holds the token it was made from, so that a token replaced
-/// by a middleware between two extractors is verified afresh.
+/// Steps 1-4 of this request's token for one state, kept in the request's extensions for every
+/// outcome the verified-token cache does not hold: a second extractor (or an extractor behind
+/// the layer) reuses it instead of verifying again. It holds the token it was made from, so
+/// that a token replaced by a middleware between two extractors is verified afresh.
+///
+/// An outcome the cache answered is not recorded: a later reader finds it there again with a
+/// lookup, and the record (a boxed value in the request's extension map, which usually grows
+/// for it) would cost every request about twice that lookup (benches/instructions-results.txt).
+/// The signature of a token is thus verified at most once per request either way.
 #[derive(Clone)]
 struct Verified {
     state_id: u64,
     token: Held,
     result: Result<AuthInfo, TokenError>,
-    /// Whether this request's acceptance was counted (metrics: one per request).
-    #[cfg(feature = "metrics")]
-    counted: bool,
 }
 
+/// Marks a request whose acceptance was counted (metrics: one per request).
+#[cfg(feature = "metrics")]
+#[derive(Clone, Copy)]
+struct Counted;
+
 impl Verified {
-    fn holds(&self, state_id: u64, parts: &Parts, bearer: &Bearer<'_>) -> bool {
+    fn holds(&self, state_id: u64, bearer: &Bearer<'_>) -> bool {
         self.state_id == state_id
-            && match (&self.token, bearer.place) {
-                (Held::Header(value), Place::Header) => {
-                    parts.headers.get(AUTHORIZATION) == Some(value)
-                }
-                (Held::Copy(token), Place::Cookie | Place::Query) => **token == *bearer.token,
+            && match (&self.token, bearer.header) {
+                (Held::Header(value), Some(header)) => header == value,
+                (Held::Copy(token), None) => **token == *bearer.token,
                 _ => false,
             }
     }
@@ -77,7 +81,7 @@ impl Verified {
 /// The one path of every extractor and of the layer.
 ///
 /// 1. The bearer token, read once: with `optional`, a request without one is `Ok(None)`.
-/// 2. Steps 1-4, once per request and state (see [`Verified`]).
+/// 2. Steps 1-4, the signature verified at most once per request and state (see [`Verified`]).
 /// 3. For the organization models, the organization the request targets, read from `O` only
 ///    for a token whose signature verified; an error of `O` is answered after the token's own
 ///    rules, so that a bad token answers 401 first.
@@ -106,22 +110,22 @@ where
             let recorded = parts
                 .extensions
                 .get::<Verified>()
-                .filter(|record| record.holds(logto.id(), parts, &bearer))
+                .filter(|record| record.holds(logto.id(), &bearer))
                 .map(|record| record.result.clone());
             match recorded {
                 Some(result) => (result, place),
-                None => {
-                    let result = logto.validator().verify_bytes(&bearer.token).await;
-                    let token = held(parts, &bearer);
-                    parts.extensions.insert(Verified {
-                        state_id: logto.id(),
-                        token,
-                        result: result.clone(),
-                        #[cfg(feature = "metrics")]
-                        counted: false,
-                    });
-                    (result, place)
-                }
+                None => match logto.validator().verify_bytes(&bearer.token).await {
+                    Ok((info, Origin::Cache)) => (Ok(info), place),
+                    outcome => {
+                        let result = outcome.map(|(info, _)| info);
+                        parts.extensions.insert(Verified {
+                            state_id: logto.id(),
+                            token: held(&bearer),
+                            result: result.clone(),
+                        });
+                        (result, place)
+                    }
+                },
             }
         }
         Err(AuthError::MissingToken) if optional => return Ok(None),
@@ -163,10 +167,10 @@ where
 }
 
 /// The token of `bearer`, held for its [`Verified`] record.
-fn held(parts: &Parts, bearer: &Bearer<'_>) -> Held {
-    match (bearer.place, parts.headers.get(AUTHORIZATION)) {
-        (Place::Header, Some(value)) => Held::Header(value.clone()),
-        _ => Held::Copy(bearer.token.as_ref().into()),
+fn held(bearer: &Bearer<'_>) -> Held {
+    match bearer.header {
+        Some(value) => Held::Header(value.clone()),
+        None => Held::Copy(bearer.token.as_ref().into()),
     }
 }
 
@@ -174,10 +178,7 @@ fn held(parts: &Parts, bearer: &Bearer<'_>) -> Held {
 /// `metrics`).
 fn count_acceptance(parts: &mut Parts) {
     #[cfg(feature = "metrics")]
-    if let Some(record) = parts.extensions.get_mut::<Verified>()
-        && !record.counted
-    {
-        record.counted = true;
+    if parts.extensions.insert(Counted).is_none() {
         telemetry::accepted();
     }
     #[cfg(not(feature = "metrics"))]

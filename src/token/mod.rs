@@ -44,6 +44,15 @@ pub(crate) struct Validator {
     revocations: Arc<Revocations>,
 }
 
+/// Where an accepted token's verification came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// The verified-token cache: verified before, its key still in the key set.
+    Cache,
+    /// Steps 1-4, the signature verified now.
+    Signature,
+}
+
 impl Validator {
     pub(crate) fn new(
         settings: ValidationSettings,
@@ -86,13 +95,16 @@ impl Validator {
     /// Steps 1-4, then the claims are typed (but not yet judged: see [`Self::decide`]). A
     /// token verified before, whose key is still in the key set, skips them (see `cache`).
     pub(crate) async fn verify(&self, token: &str) -> Result<AuthInfo, TokenError> {
-        self.verify_bytes(token.as_bytes()).await
+        Ok(self.verify_bytes(token.as_bytes()).await?.0)
     }
 
     /// [`verify`](Self::verify) for a token as a request carries it: bytes, which a token the
     /// cache holds needs no UTF-8 check for (it was one when it was kept); others are checked
-    /// as they are parsed.
-    pub(crate) async fn verify_bytes(&self, token: &[u8]) -> Result<AuthInfo, TokenError> {
+    /// as they are parsed. Says whether the verified-token cache answered.
+    pub(crate) async fn verify_bytes(
+        &self,
+        token: &[u8],
+    ) -> Result<(AuthInfo, Origin), TokenError> {
         #[cfg(feature = "metrics")]
         let started = std::time::Instant::now();
         let result = self.verify_cached(token).await;
@@ -101,15 +113,20 @@ impl Validator {
         result
     }
 
-    async fn verify_cached(&self, bytes: &[u8]) -> Result<AuthInfo, TokenError> {
+    async fn verify_cached(&self, bytes: &[u8]) -> Result<(AuthInfo, Origin), TokenError> {
         let text = || std::str::from_utf8(bytes).map_err(|_| InvalidTokenReason::Malformed);
+        // The signature's path, boxed: the future of a cache hit stays small (it is moved
+        // into every request's handler future).
         let Some(cache) = &self.cache else {
-            return Ok(self.verify_signature(text()?).await?.0);
+            return Ok((
+                Box::pin(self.verify_signature(text()?)).await?.0,
+                Origin::Signature,
+            ));
         };
         if let Some(entry) = cache.get(bytes) {
             if self.keys.still_holds(&entry.key) {
                 cache.hit();
-                return Ok(entry.info);
+                return Ok((entry.info, Origin::Cache));
             }
             // Its key was dropped, or no usable key set is loaded: verify afresh, which
             // answers as for any token of that key.
@@ -118,11 +135,11 @@ impl Validator {
             cache.miss(bytes, false);
         }
         let token = text()?;
-        let (info, key) = self.verify_signature(token).await?;
+        let (info, key) = Box::pin(self.verify_signature(token)).await?;
         if rules::worth_caching(&self.settings, &info) {
             cache.insert(token, info.clone(), key);
         }
-        Ok(info)
+        Ok((info, Origin::Signature))
     }
 
     /// Steps 1-4 and the typed claims, and the key that verified the signature.

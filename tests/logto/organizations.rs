@@ -186,7 +186,8 @@ async fn logto_refuses_organization_tokens_for_non_members_and_without_the_organ
     let refused = w
         .refresh(&tokens.refresh_token, None, Some(&w.globex))
         .await;
-    assert!(!refused.error().is_empty(), "{:?}", refused.body);
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.error(), "access_denied", "{:?}", refused.body);
 
     // A sign-in with the organizations scope but without the organizations resource: the
     // organization token comes back without scopes, and the organization's routes refuse it.
@@ -277,11 +278,11 @@ async fn logto_refuses_organization_tokens_for_applications_outside_the_organiza
     let answer = w
         .client_credentials(&w.batch, None, "read:members", Some(&w.globex))
         .await;
-    assert!(!answer.error().is_empty(), "{:?}", answer.body);
+    assert_eq!(answer.error(), "access_denied", "{:?}", answer.body);
     let answer = w
         .client_credentials(&w.reader, Some(API), "read:reports", Some(&w.acme))
         .await;
-    assert!(!answer.error().is_empty(), "{:?}", answer.body);
+    assert_eq!(answer.error(), "access_denied", "{:?}", answer.body);
 }
 
 #[tokio::test]

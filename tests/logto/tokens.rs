@@ -139,6 +139,10 @@ async fn id_token_is_refused_for_its_type() {
     for claim in ["iat", "exp", "at_hash"] {
         assert!(claims.get(claim).is_some(), "{claim} missing: {claims}");
     }
+    // The profile and the organizations the user is in (scope urn:logto:scope:organizations).
+    assert_eq!(claims["username"], "alice");
+    assert_eq!(claims["organizations"], json!([w.acme]));
+    assert!(claims.get("scope").is_none(), "{claims}");
     // Signed by the same key as access tokens: only its type tells them apart.
     assert_eq!(header["kid"], decode(&tokens.access_token, 0)["kid"]);
 

@@ -85,20 +85,12 @@ pub(crate) struct World {
 
 /// The scenario, set up on first use; `None` when the suite is skipped.
 pub(crate) fn world() -> Option<&'static World> {
-    static WORLD: OnceLock<World> = OnceLock::new();
+    static WORLD: OnceLock<Result<World, String>> = OnceLock::new();
     let logto = harness::shared()?;
-    Some(WORLD.get_or_init(|| {
-        // Its own thread and runtime: callable from sync code and from any test's runtime.
-        std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(set_up(logto))
-        })
-        .join()
-        .unwrap_or_else(|_| panic!("setting up the scenario failed (see the panic above)"))
-    }))
+    match WORLD.get_or_init(|| harness::block_on_own_runtime(set_up(logto))) {
+        Ok(world) => Some(world),
+        Err(error) => panic!("setting up the scenario on the shared Logto failed: {error}"),
+    }
 }
 
 /// A random password that passes Logto's default policy.

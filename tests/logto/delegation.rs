@@ -10,11 +10,11 @@ use crate::oidc::{REDIRECT_URI, SignIn, decode, token_exchange};
 use crate::state;
 use crate::world::{API, User, World, world};
 
-const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
-const IMPERSONATION_TOKEN_TYPE: &str = "urn:logto:token-type:impersonation_token";
+pub(crate) const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+pub(crate) const IMPERSONATION_TOKEN_TYPE: &str = "urn:logto:token-type:impersonation_token";
 
 /// An opaque access token of `user` with the `openid` scope: what Logto takes as an actor token.
-async fn actor_token(w: &World, user: &User) -> String {
+pub(crate) async fn actor_token(w: &World, user: &User) -> String {
     w.sign_in_with(
         user,
         &SignIn {
@@ -28,7 +28,7 @@ async fn actor_token(w: &World, user: &User) -> String {
 }
 
 /// A subject token to impersonate `user`, from the Management API.
-async fn subject_token(w: &World, user: &User) -> String {
+pub(crate) async fn subject_token(w: &World, user: &User) -> String {
     let answer = w
         .logto
         .management

@@ -12,7 +12,8 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::api::{get_with, send};
-use crate::oidc::decode;
+use crate::delegation;
+use crate::oidc::{self, decode};
 use crate::world::{API, World, world};
 
 /// The demo's binary, built with `cargo build --example demo` when `cargo test --test logto`
@@ -192,6 +193,39 @@ async fn demo_binary_takes_users_tokens_and_names_its_metadata() {
     get_with(base, "/me", &alice.id_token)
         .await
         .refused(401, "invalid_token");
+    // alice impersonating bob: the demo's /me names her as the actor.
+    let subject = delegation::subject_token(w, &w.bob).await;
+    let actor = delegation::actor_token(w, &w.alice).await;
+    let delegated = oidc::token_exchange(
+        w.logto,
+        &w.web,
+        &[
+            ("subject_token", &subject),
+            ("subject_token_type", delegation::IMPERSONATION_TOKEN_TYPE),
+            ("actor_token", &actor),
+            ("actor_token_type", delegation::ACCESS_TOKEN_TYPE),
+            ("resource", API),
+            ("scope", "read:docs"),
+        ],
+    )
+    .await
+    .access_token();
+    let me = get_with(base, "/me", &delegated).await.ok();
+    assert_eq!(me["sub"], w.bob.id.as_str());
+    assert_eq!(me["actor"]["sub"], w.alice.id.as_str());
+    assert_eq!(me["scopes"], json!(["read:docs"]));
+    // An organization-level API token: its organization, on the organization's route only.
+    let reports = w
+        .refresh(&alice.refresh_token, Some(API), Some(&w.acme))
+        .await
+        .access_token();
+    let answer = get_with(base, &format!("/orgs/{}/reports", w.acme), &reports)
+        .await
+        .ok();
+    assert_eq!(answer["organization"], w.acme.as_str());
+    get_with(base, "/me", &reports)
+        .await
+        .refused(403, "insufficient_scope");
 
     // No token: the challenge names the protected-resource metadata, which names Logto.
     let none = send(base, Method::GET, "/me", None, &[]).await;

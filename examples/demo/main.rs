@@ -15,6 +15,13 @@
 //! `{"sub": "<subject>"}`) revokes a subject's tokens by hand; `REDIS_URL`
 //! (`redis://127.0.0.1:6379`) shares the revocations with the other demos that use it.
 //!
+//! `LOGTO_APP_ID` and `LOGTO_APP_SECRET` (a machine-to-machine application allowed to call the
+//! demo's API resource, with token exchange on for `/upstream/on-behalf`) turn on
+//! `GET /upstream`, which calls the demo's own `GET /me` with a token of that application and
+//! answers `{"upstream": <what /me answered>}`, and `GET /upstream/on-behalf`, the same with a
+//! token exchanged from the caller's (its `sub` is the caller, its `client_id` the application);
+//! without them both answer 503. With the embedded issuer any values work: it registers them.
+//!
 //! `BIND` sets the address (default `127.0.0.1:3000`). `GET /metrics` answers the crate's metrics
 //! (feature `metrics`) in Prometheus text format. The demo publishes its protected-resource
 //! metadata (RFC 9728) at `/.well-known/oauth-protected-resource` and names it in its 401
@@ -31,6 +38,7 @@
 
 mod app;
 mod revocations;
+mod upstream;
 
 use std::error::Error;
 use std::fs::File;
@@ -80,18 +88,26 @@ async fn main() -> Result<(), Box<dyn Error>> {
         }
     });
 
+    let (app_id, app_secret) = (env("LOGTO_APP_ID"), env("LOGTO_APP_SECRET"));
     // The embedded issuer lives as long as `main`.
     let mut embedded = None;
-    let builder = match (endpoint, audience) {
-        (Some(endpoint), Some(audience)) => LogtoState::builder(endpoint).audience(audience),
+    let (builder, client) = match (endpoint, audience) {
+        (Some(endpoint), Some(audience)) => {
+            let client = upstream::client(&endpoint, app_id, app_secret)?;
+            (LogtoState::builder(endpoint).audience(audience), client)
+        }
         (None, None) => {
             let issuer = TestIssuer::start().await;
+            if let (Some(id), Some(secret)) = (&app_id, &app_secret) {
+                issuer.register_client(id, secret);
+            }
+            let client = upstream::client(&issuer.endpoint(), app_id, app_secret)?;
             if let Some((path, count)) = &tokens_file {
                 write_tokens(&issuer, path, *count)?;
             }
             let builder = issuer.state_builder(app::DEMO_AUDIENCE);
             embedded = Some(issuer);
-            builder
+            (builder, client)
         }
         _ => return Err("set both LOGTO_ENDPOINT and LOGTO_AUDIENCE, or neither".into()),
     };
@@ -127,7 +143,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     }
 
     if let Some(issuer) = &embedded {
-        print_curl_lines(issuer, &base, logto.issuers());
+        print_curl_lines(issuer, &base, logto.issuers(), client.is_some());
     } else {
         println!(
             "# protecting the routes with {} for {:?}",
@@ -140,6 +156,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     println!("listening on {base}");
     let app = app::router(logto.clone())
         .merge(revocations::router(&logto, signing_key.as_deref()))
+        .merge(upstream::router(&logto, client, &base))
         .route(
             "/metrics",
             axum::routing::get(move || std::future::ready(metrics.render())),
@@ -186,7 +203,7 @@ fn write_tokens(issuer: &TestIssuer, path: &str, count: usize) -> Result<(), Box
 }
 
 /// Prints one `curl` line per case, each after a comment that says the expected status.
-fn print_curl_lines(issuer: &TestIssuer, base: &str, issuers: &[String]) {
+fn print_curl_lines(issuer: &TestIssuer, base: &str, issuers: &[String], upstream: bool) {
     let api = app::DEMO_AUDIENCE;
     let user = |scopes: &[&str]| {
         issuer
@@ -399,6 +416,27 @@ fn print_curl_lines(issuer: &TestIssuer, base: &str, issuers: &[String]) {
             403,
         ),
     ];
+    // 200 with the demo's application (LOGTO_APP_ID, LOGTO_APP_SECRET), 503 without.
+    let (as_app, on_behalf, upstream_status) = match upstream {
+        true => (
+            "the demo calls its /me as its application",
+            "the demo calls its /me for the caller (token exchange)",
+            200,
+        ),
+        false => (
+            "upstream call, LOGTO_APP_ID and LOGTO_APP_SECRET unset",
+            "upstream call for the caller, LOGTO_APP_ID and LOGTO_APP_SECRET unset",
+            503,
+        ),
+    };
+    cases.push((as_app, "GET", "/upstream", Some(user(&[])), upstream_status));
+    cases.push((
+        on_behalf,
+        "GET",
+        "/upstream/on-behalf",
+        Some(user(&[])),
+        upstream_status,
+    ));
     cases.push((
         custom_domain_case,
         "GET",

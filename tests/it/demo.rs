@@ -230,11 +230,17 @@ async fn the_route_table() {
 
 #[test]
 fn the_demo_prints_curl_lines_that_work_as_printed() {
-    // Without and with a custom domain: its case is a 401, then a 200.
-    for (additional, custom_domain_status) in
-        [(None, 401), (Some("https://auth.example.com/oidc"), 200)]
-    {
-        let cases = curl_lines_work_as_printed(additional);
+    // Without and with a custom domain: its case is a 401, then a 200. Without and with the
+    // demo's application: the upstream calls are 503, then 200.
+    for (additional, custom_domain_status, app) in [
+        (None, 401, None),
+        (
+            Some("https://auth.example.com/oidc"),
+            200,
+            Some(("demo-app", "demo-secret")),
+        ),
+    ] {
+        let cases = curl_lines_work_as_printed(additional, app);
         assert!(
             cases
                 .iter()
@@ -242,12 +248,26 @@ fn the_demo_prints_curl_lines_that_work_as_printed() {
                     && *status == custom_domain_status),
             "{cases:?}"
         );
+        let upstream_status = if app.is_some() { 200 } else { 503 };
+        let upstream: Vec<_> = cases
+            .iter()
+            .filter(|(_, what)| what.contains("/upstream"))
+            .collect();
+        assert_eq!(upstream.len(), 2, "{cases:?}");
+        assert!(
+            upstream.iter().all(|(s, _)| *s == upstream_status),
+            "{cases:?}"
+        );
     }
 }
 
-/// Starts the demo (with `LOGTO_ADDITIONAL_ISSUERS` = `additional`), runs each printed curl
-/// line and checks its status; returns each case's status and comment.
-fn curl_lines_work_as_printed(additional: Option<&str>) -> Vec<(u16, String)> {
+/// Starts the demo (with `LOGTO_ADDITIONAL_ISSUERS` = `additional`, and `LOGTO_APP_ID`,
+/// `LOGTO_APP_SECRET` = `app`), runs each printed curl line and checks its status, and what the
+/// upstream calls answer; returns each case's status and comment.
+fn curl_lines_work_as_printed(
+    additional: Option<&str>,
+    app: Option<(&str, &str)>,
+) -> Vec<(u16, String)> {
     let mut command = Command::new(demo_binary());
     command
         .env("BIND", "127.0.0.1:0")
@@ -259,6 +279,14 @@ fn curl_lines_work_as_printed(additional: Option<&str>) -> Vec<(u16, String)> {
     match additional {
         Some(issuers) => command.env("LOGTO_ADDITIONAL_ISSUERS", issuers),
         None => command.env_remove("LOGTO_ADDITIONAL_ISSUERS"),
+    };
+    match app {
+        Some((id, secret)) => command
+            .env("LOGTO_APP_ID", id)
+            .env("LOGTO_APP_SECRET", secret),
+        None => command
+            .env_remove("LOGTO_APP_ID")
+            .env_remove("LOGTO_APP_SECRET"),
     };
     let mut child = command.spawn().expect("start the demo");
     let stdout = child.stdout.take().unwrap();
@@ -299,6 +327,33 @@ fn curl_lines_work_as_printed(additional: Option<&str>) -> Vec<(u16, String)> {
     for (status, line) in &lines {
         run_curl(*status, line);
     }
+    // The upstream calls: the demo's /me as the application, then for the caller (demo-user),
+    // exchanged by the application; without it, what to set.
+    for (_, line) in lines.iter().filter(|(_, line)| line.contains("/upstream")) {
+        let body = curl_json(line);
+        let on_behalf = line.ends_with("/upstream/on-behalf");
+        match app {
+            Some((id, _)) => {
+                let me = &body["upstream"];
+                assert_eq!(
+                    me["sub"],
+                    if on_behalf { "demo-user" } else { id },
+                    "{body}"
+                );
+                assert_eq!(me["clientId"], id, "{body}");
+                assert_eq!(me["audience"], json!([app::DEMO_AUDIENCE]), "{body}");
+            }
+            None => {
+                assert_eq!(body["error"], "upstream_not_configured", "{body}");
+                let description = body["error_description"].as_str().unwrap();
+                assert!(
+                    description.contains("LOGTO_APP_ID")
+                        && description.contains("LOGTO_APP_SECRET"),
+                    "{body}"
+                );
+            }
+        }
+    }
     // GET /metrics counts what the curl lines did, in Prometheus text format.
     let output = Command::new("curl")
         .args(["-s", "--max-time", "10", &format!("{base}/metrics")])
@@ -314,6 +369,17 @@ fn curl_lines_work_as_printed(additional: Option<&str>) -> Vec<(u16, String)> {
         assert!(metrics.contains(expected), "{expected} in\n{metrics}");
     }
     cases
+}
+
+/// Runs a printed curl line; the JSON it answers.
+fn curl_json(line: &str) -> serde_json::Value {
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{line} -s --max-time 10").replacen("curl -i", "curl", 1))
+        .output()
+        .expect("run curl (is curl installed?)");
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
 }
 
 /// Runs a printed curl line and checks the status it gets.

@@ -6,6 +6,8 @@
 
 #[macro_use]
 mod common;
+#[path = "../support/redis_server.rs"]
+mod redis_server;
 
 /// The demo example's router (`examples/demo`), for the route table and the end-to-end tests.
 #[path = "../../examples/demo/app.rs"]

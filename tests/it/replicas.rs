@@ -6,10 +6,8 @@
 //! Needs `redis-server` on PATH (Debian's `redis-server`); without it these tests are skipped
 //! with a note, unless `CI` is set.
 
-use std::io::{BufRead, BufReader, Write as _};
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
 use axum_logto::testing::{TestIssuer, sign_webhook};
@@ -17,62 +15,9 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::common::{API, KillOnDrop, demo_binary};
+use crate::redis_server::{RedisServer, free_port, redis_available};
 
 const KEY: &str = "replica-signing-key-0123456789abc";
-
-/// Whether `redis-server` is here; without it the tests skip (one line, once), unless `CI`
-/// is set.
-fn redis_available() -> bool {
-    static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    *AVAILABLE.get_or_init(|| {
-        let found = Command::new("redis-server")
-            .arg("--version")
-            .output()
-            .is_ok_and(|output| output.status.success());
-        if !found {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set, and the replica tests need redis-server on PATH (Debian: apt-get \
-                 install redis-server)"
-            );
-            let _ = writeln!(
-                std::io::stderr(),
-                "note: skipping the replica tests: redis-server is not on PATH (apt-get install \
-                 redis-server; with CI set they are required)"
-            );
-        }
-        found
-    })
-}
-
-/// A free loopback port.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A `redis-server` on loopback `port`, without persistence; stopped when dropped.
-fn redis(port: u16) -> KillOnDrop {
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start redis-server");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "redis-server did not listen"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    KillOnDrop(child)
-}
 
 /// A demo process protecting `API` with `issuer`'s keys, its revocations in the Redis at
 /// `port`; its base URL.
@@ -189,7 +134,7 @@ async fn a_webhook_to_one_replica_revokes_on_every_replica() {
         return;
     }
     let port = free_port();
-    let redis_server = redis(port);
+    let redis_server = RedisServer::start(port);
     let issuer = TestIssuer::start().await;
     let token = |sub: &str| {
         issuer
@@ -222,7 +167,7 @@ async fn a_webhook_to_one_replica_revokes_on_every_replica() {
     assert_eq!(docs(&a, &bob).await, StatusCode::UNAUTHORIZED);
 
     // Redis is back (empty): A writes back what it holds, and B hears of bob.
-    let _redis_server = redis(port);
+    let _redis_server = RedisServer::start(port);
     let healed = until(&b, &bob, StatusCode::UNAUTHORIZED, Duration::from_secs(15)).await;
     println!("after Redis came back, the other replica knew within {healed:?}");
     assert_eq!(docs(&b, &alice).await, StatusCode::UNAUTHORIZED);
@@ -265,7 +210,7 @@ async fn failing_closed_refuses_every_token_while_redis_is_down() {
         state.validate(&token).await.unwrap_err(),
         axum_logto::AuthError::RevocationsUnavailable
     );
-    let redis_server = redis(port);
+    let redis_server = RedisServer::start(port);
     let started = Instant::now();
     while state.validate(&token).await.is_err() {
         assert!(

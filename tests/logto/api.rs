@@ -5,9 +5,8 @@ use axum::extract::Path;
 use axum::routing::{delete, get, post};
 use axum::{Extension, Json, Router};
 use axum_logto::{
-    AnyOf, AnyOrg, Auth, AuthInfo, ClaimCheck, LogtoLayer, LogtoState, MachineOnly,
-    OrgApiToken, OrgFromHeader, OrgFromPath, OrgToken, RequireCheck, RequireScopes, UserOnly,
-    scopes,
+    AnyOf, AnyOrg, Auth, AuthInfo, ClaimCheck, LogtoLayer, LogtoState, MachineOnly, OrgApiToken,
+    OrgFromHeader, OrgFromPath, OrgToken, RequireCheck, RequireScopes, UserOnly, scopes,
 };
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;

@@ -39,9 +39,9 @@ fn demo_binary() -> PathBuf {
 }
 
 /// The demo, killed when dropped.
-struct Demo {
+pub(crate) struct Demo {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Drop for Demo {
@@ -52,18 +52,30 @@ impl Drop for Demo {
 }
 
 fn start_demo(w: &World) -> Demo {
-    let mut child = Command::new(demo_binary())
+    start_demo_with(w, &[])
+}
+
+/// The demo against the shared Logto, with more environment variables.
+pub(crate) fn start_demo_with(w: &World, env: &[(&str, String)]) -> Demo {
+    let mut command = Command::new(demo_binary());
+    command
         .env("BIND", "127.0.0.1:0")
         .env("LOGTO_ENDPOINT", &w.logto.endpoint)
         .env("LOGTO_AUDIENCE", API)
         .env_remove("PUBLIC_URL")
         .env_remove("LOGTO_ADDITIONAL_ISSUERS")
+        .env_remove("LOGTO_APP_ID")
+        .env_remove("LOGTO_APP_SECRET")
+        .env_remove("LOGTO_WEBHOOK_SIGNING_KEY")
+        .env_remove("REDIS_URL")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the demo");
+        .stderr(Stdio::null());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("start the demo");
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {

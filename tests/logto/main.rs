@@ -43,12 +43,17 @@ mod management;
 mod oidc;
 mod world;
 
+#[path = "../support/redis_server.rs"]
+mod redis_server;
+
 mod claims;
 mod delegation;
 mod demo;
 mod lifecycle;
 mod m2m;
 mod organizations;
+mod outbound;
+mod revocation;
 mod tokens;
 mod users;
 mod webhooks;

@@ -18,11 +18,10 @@ use serde_json::{Value, json};
 pub(crate) const MANAGEMENT_API: &str = "https://default.logto.app/api";
 
 /// A client of one Logto instance's Management API.
-#[derive(Debug)]
 pub(crate) struct Management {
     endpoint: String,
-    client_id: String,
-    client_secret: String,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: String,
     http: reqwest::Client,
     /// The Management API token and when to fetch a new one.
     token: Mutex<Option<(String, Instant)>>,
@@ -77,6 +76,15 @@ impl std::fmt::Debug for App {
             .field("id", &self.id)
             .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
             .finish()
+    }
+}
+
+impl std::fmt::Debug for Management {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Management")
+            .field("endpoint", &self.endpoint)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
     }
 }
 

@@ -53,10 +53,7 @@ async fn user_organization_token_passes_its_organizations_routes_only() {
         .refused(401, "invalid_token");
     // Outside Axum.
     let logto = state(&w.logto.endpoint, API);
-    let info = logto
-        .validate_org_token(&token, &w.acme)
-        .await
-        .unwrap();
+    let info = logto.validate_org_token(&token, &w.acme).await.unwrap();
     assert!(info.has_org_audience(&w.acme));
     assert!(matches!(
         logto.validate_org_token(&token, &w.globex).await,
@@ -333,15 +330,11 @@ async fn organization_tokens_and_organization_level_api_tokens_do_not_cross_over
     .refused(400, "invalid_request");
     let logto = state(&w.logto.endpoint, API);
     assert!(matches!(
-        logto
-            .validate_org_token(&organization, &w.globex)
-            .await,
+        logto.validate_org_token(&organization, &w.globex).await,
         Err(AuthError::WrongOrg)
     ));
     assert!(matches!(
-        logto
-            .validate_org_token(&organization_api, &w.acme)
-            .await,
+        logto.validate_org_token(&organization_api, &w.acme).await,
         Err(AuthError::InvalidToken(_))
     ));
 }

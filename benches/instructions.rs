@@ -12,8 +12,8 @@ use std::future::{Future, ready};
 use std::hint::black_box;
 use std::time::SystemTime;
 
-use axum_logto::Revocation;
 use axum_logto::testing::{KeyAlgorithm, TestIssuer};
+use axum_logto::{LogtoClient, Revocation, SubjectToken, TokenRequest};
 use common::{raw_key, request, router, signed_parts, state, token, twenty_keys};
 use tokio::runtime::Runtime;
 use tower::ServiceExt as _;
@@ -38,6 +38,8 @@ const SCENARIOS: &[&str] = &[
     "router cache hit",
     "router first validate",
     "router fresh token",
+    "outbound cached token",
+    "outbound cached exchange",
 ];
 
 /// What the script counts: `n` runs of `op` in one `block_on`.
@@ -87,6 +89,9 @@ fn run(name: &str, n: usize) {
         }
     }
     rt.block_on(cached.validate(&token)).expect("a valid token");
+    if family == "outbound" {
+        return outbound(&rt, &issuer, &cached, &token, what, n);
+    }
     match (family, what) {
         ("router", "no auth") => {
             let app = router(cached);
@@ -124,6 +129,37 @@ fn run(name: &str, n: usize) {
         (_, "cache hit") => measure(&rt, n, || cached.validate(&token)),
         _ => panic!("unknown scenario {name:?}"),
     }
+}
+
+/// `LogtoClient` serving a token it holds, as the application or for a caller.
+fn outbound(
+    rt: &Runtime,
+    issuer: &TestIssuer,
+    state: &axum_logto::LogtoState,
+    caller: &str,
+    what: &str,
+    n: usize,
+) {
+    issuer.register_client("bench-app", "bench-secret");
+    let client = LogtoClient::builder(issuer.endpoint(), "bench-app", "bench-secret")
+        .build()
+        .expect("a client");
+    let request = TokenRequest::resource(common::API).scopes(["read:docs"]);
+    let info = rt.block_on(state.validate(caller)).expect("a valid token");
+    let subject = SubjectToken::new(caller.to_owned(), &info);
+    rt.block_on(client.token(&request)).expect("a token");
+    rt.block_on(client.exchange(&subject, &request))
+        .expect("an exchanged token");
+    match what {
+        "cached token" => measure(rt, n, || client.token(&request)),
+        "cached exchange" => measure(rt, n, || client.exchange(&subject, &request)),
+        _ => panic!("unknown scenario outbound {what:?}"),
+    }
+    assert_eq!(
+        issuer.token_requests(),
+        2,
+        "every call after the first is cached"
+    );
 }
 
 fn main() {

@@ -8,7 +8,9 @@
 //! - `cache hit`: `LogtoState::validate` of a token verified before (the default);
 //! - the same with a JWK set of 20 keys instead of 1, and a token of 50 scopes instead of 1;
 //! - `router`: one request through an Axum router in process, with no auth, and with
-//!   `RequireScopes` (cache hit, and first validation).
+//!   `RequireScopes` (cache hit, and first validation);
+//! - `outbound`: `LogtoClient::token` of a token it holds (no round trip), as the application
+//!   and on behalf of a caller.
 //!
 //! Wall time on a shared machine is noisy; `benches/instructions.sh` counts the instructions
 //! of the same operations, which do not move between runs.
@@ -18,6 +20,7 @@ mod common;
 use std::hint::black_box;
 
 use axum_logto::testing::{KeyAlgorithm, TestIssuer};
+use axum_logto::{LogtoClient, SubjectToken, TokenRequest};
 use common::{raw_key, request, router, signed_parts, state, token, twenty_keys};
 use criterion::{Criterion, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
@@ -111,12 +114,44 @@ fn routes(c: &mut Criterion, rt: &Runtime) {
     group.finish();
 }
 
+/// `LogtoClient` serving tokens it holds: the cost of every call after the first.
+fn outbound(c: &mut Criterion, rt: &Runtime) {
+    let issuer = rt.block_on(TestIssuer::start());
+    issuer.register_client("bench-app", "bench-secret");
+    let client = LogtoClient::builder(issuer.endpoint(), "bench-app", "bench-secret")
+        .build()
+        .unwrap();
+    let request = TokenRequest::resource(common::API).scopes(["read:docs"]);
+    let caller = token(&issuer, 1);
+    let info = rt
+        .block_on(state(rt, &issuer, true).validate(&caller))
+        .unwrap();
+    let subject = SubjectToken::new(caller, &info);
+    rt.block_on(client.token(&request)).unwrap();
+    rt.block_on(client.exchange(&subject, &request)).unwrap();
+    let mut group = c.benchmark_group("outbound");
+    group.bench_function("cached token", |b| {
+        b.to_async(rt).iter(|| client.token(black_box(&request)));
+    });
+    group.bench_function("cached exchange", |b| {
+        b.to_async(rt)
+            .iter(|| client.exchange(black_box(&subject), black_box(&request)));
+    });
+    group.finish();
+    assert_eq!(
+        issuer.token_requests(),
+        2,
+        "every call after the first is cached"
+    );
+}
+
 fn bench(c: &mut Criterion) {
     let rt = common::runtime();
     per_algorithm(c, &rt, "es384", KeyAlgorithm::Es384);
     per_algorithm(c, &rt, "rs256", KeyAlgorithm::Rs256);
     sizes(c, &rt);
     routes(c, &rt);
+    outbound(c, &rt);
 }
 
 criterion_group!(benches, bench);

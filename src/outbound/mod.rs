@@ -15,10 +15,12 @@ mod subject;
 mod token;
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
+use equivalent::Equivalent;
 use quick_cache::sync::Cache;
 
 pub use error::{TokenRequestError, TokenRequestErrorKind};
@@ -45,12 +47,111 @@ const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 
 /// A token cached per grant and request: as the application, or for one subject token.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 enum Key {
     App(TokenRequest),
     /// The subject token's identity (its `sub`, `jti` and `exp`: two strings of one token,
     /// malleated, are one), never the token itself.
-    OnBehalf(String, String, i64, TokenRequest),
+    OnBehalf {
+        sub: String,
+        jti: String,
+        exp: i64,
+        request: TokenRequest,
+    },
+}
+
+/// A [`Key`] as a caller holds it: a cached token is found without copying the request.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyRef<'a> {
+    App(&'a TokenRequest),
+    OnBehalf {
+        sub: &'a str,
+        jti: &'a str,
+        exp: i64,
+        request: &'a TokenRequest,
+    },
+}
+
+impl Key {
+    fn borrowed(&self) -> KeyRef<'_> {
+        match self {
+            Self::App(request) => KeyRef::App(request),
+            Self::OnBehalf {
+                sub,
+                jti,
+                exp,
+                request,
+            } => KeyRef::OnBehalf {
+                sub,
+                jti,
+                exp: *exp,
+                request,
+            },
+        }
+    }
+}
+
+impl KeyRef<'_> {
+    fn to_key(self) -> Key {
+        match self {
+            Self::App(request) => Key::App(request.clone()),
+            Self::OnBehalf {
+                sub,
+                jti,
+                exp,
+                request,
+            } => Key::OnBehalf {
+                sub: sub.to_owned(),
+                jti: jti.to_owned(),
+                exp,
+                request: request.clone(),
+            },
+        }
+    }
+}
+
+// A key and its borrowed form hash alike: one definition for both.
+impl Hash for KeyRef<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            Self::App(request) => {
+                0u8.hash(state);
+                request.hash(state);
+            }
+            Self::OnBehalf {
+                sub,
+                jti,
+                exp,
+                request,
+            } => {
+                1u8.hash(state);
+                sub.hash(state);
+                jti.hash(state);
+                exp.hash(state);
+                request.hash(state);
+            }
+        }
+    }
+}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.borrowed().hash(state);
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.borrowed() == other.borrowed()
+    }
+}
+
+impl Eq for Key {}
+
+impl Equivalent<Key> for KeyRef<'_> {
+    fn equivalent(&self, key: &Key) -> bool {
+        *self == key.borrowed()
+    }
 }
 
 /// One cached token and the single flight that renews it.
@@ -187,9 +288,12 @@ impl LogtoClient {
     ///
     /// [`TokenRequestError`] naming the endpoint and what Logto answered.
     pub async fn token(&self, request: &TokenRequest) -> Result<AccessToken, TokenRequestError> {
-        let mut form = vec![("grant_type", "client_credentials".to_owned())];
-        form.extend(request.form());
-        self.cached(Key::App(request.clone()), "client_credentials", form, None)
+        let form = || {
+            let mut form = vec![("grant_type", "client_credentials".to_owned())];
+            form.extend(request.form());
+            form
+        };
+        self.cached(KeyRef::App(request), "client_credentials", form, || None)
             .await
     }
 
@@ -213,19 +317,26 @@ impl LogtoClient {
         subject: &SubjectToken,
         request: &TokenRequest,
     ) -> Result<AccessToken, TokenRequestError> {
-        let mut form = vec![
-            ("grant_type", TOKEN_EXCHANGE.to_owned()),
-            ("subject_token", subject.secret().to_owned()),
-            ("subject_token_type", ACCESS_TOKEN_TYPE.to_owned()),
-        ];
-        form.extend(request.form());
-        let expires = subject.expires();
-        let Some(identity) = subject.identity() else {
-            // No `jti`: nothing to cache it by.
-            return self.fetch("token_exchange", &form).await;
+        let form = || {
+            let mut form = vec![
+                ("grant_type", TOKEN_EXCHANGE.to_owned()),
+                ("subject_token", subject.secret().to_owned()),
+                ("subject_token_type", ACCESS_TOKEN_TYPE.to_owned()),
+            ];
+            form.extend(request.form());
+            form
         };
-        let key = Key::OnBehalf(identity.0, identity.1, identity.2, request.clone());
-        self.cached(key, "token_exchange", form, Some(expires))
+        let Some(jti) = subject.jti() else {
+            // No `jti`: nothing to cache it by.
+            return self.fetch("token_exchange", &form()).await;
+        };
+        let key = KeyRef::OnBehalf {
+            sub: subject.sub(),
+            jti,
+            exp: subject.exp(),
+            request,
+        };
+        self.cached(key, "token_exchange", form, || Some(subject.expires()))
             .await
     }
 
@@ -240,38 +351,42 @@ impl LogtoClient {
     }
 
     /// The cached token for `key`, renewed ahead of its expiry; fetched once however many
-    /// tasks ask at the same time.
+    /// tasks ask at the same time. `form` (the request's body) and `cap` (the subject token's
+    /// expiry) are worked out only when a token is fetched.
     async fn cached(
         &self,
-        key: Key,
+        key: KeyRef<'_>,
         grant: &'static str,
-        form: Vec<(&'static str, String)>,
-        cap: Option<Instant>,
+        form: impl FnOnce() -> Vec<(&'static str, String)>,
+        cap: impl FnOnce() -> Option<Instant>,
     ) -> Result<AccessToken, TokenRequestError> {
-        // One slot per key, made atomically (the wait, if any, is for an `Arc::new`).
-        let Ok(slot) = self.shared.slots.get_or_insert_with(&key, || {
-            Ok::<_, std::convert::Infallible>(Arc::new(Slot::default()))
-        });
-        if let Some(cached) = fresh(&slot) {
+        // A hit copies nothing: the key is borrowed, the token an `Arc`.
+        let slot = match self.shared.slots.get(&key) {
+            Some(slot) => slot,
+            // One slot per key, made atomically (the wait, if any, is for an `Arc::new`).
+            None => match self.shared.slots.get_or_insert_with(&key.to_key(), || {
+                Ok::<_, std::convert::Infallible>(Arc::new(Slot::default()))
+            }) {
+                Ok(slot) => slot,
+                Err(never) => match never {},
+            },
+        };
+        let now = Instant::now();
+        if let Some(token) = fresh(&slot, now) {
             telemetry::outbound_cache_hit(grant);
-            if cached
-                .token
-                .expires
-                .saturating_duration_since(Instant::now())
-                < self.shared.renew_ahead
-            {
-                self.renew_in_background(&slot, grant, form, cap);
+            if token.expires().saturating_duration_since(now) < self.shared.renew_ahead {
+                self.renew_in_background(&slot, grant, form(), cap());
             }
-            return Ok(cached.token.clone());
+            return Ok(token);
         }
         // Single flight: the first fetches, the others wait and then find its token.
         let _guard = slot.fetch.lock().await;
-        if let Some(cached) = fresh(&slot) {
+        if let Some(token) = fresh(&slot, Instant::now()) {
             telemetry::outbound_cache_hit(grant);
-            return Ok(cached.token.clone());
+            return Ok(token);
         }
-        let token = self.fetch(grant, &form).await?;
-        self.store(&slot, &token, cap);
+        let token = self.fetch(grant, &form()).await?;
+        self.store(&slot, &token, cap());
         Ok(token)
     }
 
@@ -279,7 +394,7 @@ impl LogtoClient {
     /// token's expiry, less the skew).
     fn store(&self, slot: &Slot, token: &AccessToken, cap: Option<Instant>) {
         let less_skew = |at: Instant| at.checked_sub(self.shared.skew).unwrap_or(at);
-        let until = less_skew(token.expires);
+        let until = less_skew(token.expires());
         let until = cap.map_or(until, |cap| until.min(less_skew(cap)));
         slot.cached.store(Some(Arc::new(Cached {
             token: token.clone(),
@@ -418,11 +533,13 @@ impl LogtoClientBuilder {
     }
 }
 
-/// The slot's token, while it may be served.
-fn fresh(slot: &Slot) -> Option<Arc<Cached>> {
-    slot.cached
-        .load_full()
-        .filter(|cached| Instant::now() < cached.until)
+/// The slot's token, while it may be served at `now`.
+fn fresh(slot: &Slot, now: Instant) -> Option<AccessToken> {
+    let cached = slot.cached.load();
+    cached
+        .as_ref()
+        .filter(|cached| now < cached.until)
+        .map(|cached| cached.token.clone())
 }
 
 /// The Management API's resource indicator for the tenant at `endpoint`.

@@ -48,9 +48,14 @@ impl SubjectToken {
         &self.secret
     }
 
-    /// What an exchange is cached by: `None` without `jti`.
-    pub(crate) fn identity(&self) -> Option<(String, String, i64)> {
-        Some((self.sub.clone(), self.jti.clone()?, self.exp))
+    /// The token's `jti`: with `sub` and `exp`, what an exchange is cached by.
+    pub(crate) fn jti(&self) -> Option<&str> {
+        self.jti.as_deref()
+    }
+
+    /// The token's `exp`.
+    pub(crate) fn exp(&self) -> i64 {
+        self.exp
     }
 
     /// When the token expires, on this process's monotonic clock.

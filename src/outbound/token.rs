@@ -2,6 +2,7 @@
 //! with.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use http::HeaderValue;
@@ -28,21 +29,25 @@ use http::HeaderValue;
 ///
 /// With any HTTP client built on `http` 1.x (hyper, reqwest 0.12 and 0.13, tonic metadata),
 /// the header value itself, marked sensitive: `.header(AUTHORIZATION, token.authorization())`.
+///
+/// Cheap to clone (one `Arc`): a cached token is handed out without a copy.
 #[derive(Clone)]
-pub struct AccessToken {
+pub struct AccessToken(Arc<Inner>);
+
+struct Inner {
     secret: Box<str>,
     authorization: HeaderValue,
     expires_at: SystemTime,
     /// When it expires on this process's monotonic clock.
-    pub(crate) expires: Instant,
+    expires: Instant,
     scope: Option<Box<str>>,
 }
 
 impl fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AccessToken")
-            .field("expires_at", &self.expires_at)
-            .field("scope", &self.scope)
+            .field("expires_at", &self.0.expires_at)
+            .field("scope", &self.0.scope)
             .finish_non_exhaustive()
     }
 }
@@ -53,33 +58,38 @@ impl AccessToken {
     pub(crate) fn new(secret: String, expires_in: Duration, scope: Option<String>) -> Option<Self> {
         let mut authorization = HeaderValue::try_from(format!("Bearer {secret}")).ok()?;
         authorization.set_sensitive(true);
-        Some(Self {
+        Some(Self(Arc::new(Inner {
             secret: secret.into(),
             authorization,
             expires_at: SystemTime::now() + expires_in,
             expires: Instant::now() + expires_in,
             scope: scope.map(Into::into),
-        })
+        })))
+    }
+
+    /// When it expires on this process's monotonic clock.
+    pub(crate) fn expires(&self) -> Instant {
+        self.0.expires
     }
 
     /// The token, to send as `Authorization: Bearer <token>`. Never log it.
     pub fn secret(&self) -> &str {
-        &self.secret
+        &self.0.secret
     }
 
     /// `Bearer <token>` as a header value, marked sensitive (so that HTTP/2 never indexes it,
     /// and `http`'s own `Debug` hides it).
     pub fn authorization(&self) -> HeaderValue {
-        self.authorization.clone()
+        self.0.authorization.clone()
     }
 
     /// When the token expires (the endpoint's `expires_in` from when it answered).
     pub fn expires_at(&self) -> SystemTime {
-        self.expires_at
+        self.0.expires_at
     }
 
     /// The scopes the endpoint says it granted (`scope`), if it said.
     pub fn scope(&self) -> Option<&str> {
-        self.scope.as_deref()
+        self.0.scope.as_deref()
     }
 }

@@ -16,23 +16,23 @@ use crate::delegation;
 use crate::oidc::{self, decode};
 use crate::world::{API, World, world};
 
-/// The demo's binary, built with `cargo build --all-features --example demo` when the test run
-/// did not build the examples (`--test logto` alone does not).
-fn demo_binary() -> PathBuf {
+/// The binary of the example `name`, built with `cargo build --all-features --example <name>`
+/// when the test run did not build the examples (`--test logto` alone does not).
+pub(crate) fn example_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().unwrap().parent().unwrap();
-    let path = profile_dir.join("examples").join("demo");
+    let path = profile_dir.join("examples").join(name);
     static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _once = BUILD
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     if !path.exists() {
         let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--all-features", "--example", "demo"])
+            .args(["build", "--quiet", "--all-features", "--example", name])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
-            .expect("cargo build --example demo");
-        assert!(status.success(), "cargo build --example demo failed");
+            .expect("cargo build --example");
+        assert!(status.success(), "cargo build --example {name} failed");
     }
     assert!(path.exists(), "{} is missing", path.display());
     path
@@ -57,7 +57,7 @@ fn start_demo(w: &World) -> Demo {
 
 /// The demo against the shared Logto, with more environment variables.
 pub(crate) fn start_demo_with(w: &World, env: &[(&str, String)]) -> Demo {
-    let mut command = Command::new(demo_binary());
+    let mut command = Command::new(example_binary("demo"));
     command
         .env("BIND", "127.0.0.1:0")
         .env("LOGTO_ENDPOINT", &w.logto.endpoint)

@@ -14,7 +14,7 @@ use axum_logto::{
 use serde_json::{Value, json};
 
 use crate::api::get_with;
-use crate::demo::start_demo_with;
+use crate::demo::{example_binary, start_demo_with};
 use crate::management::App;
 use crate::oidc::decode;
 use crate::state;
@@ -264,31 +264,9 @@ async fn logtos_refusals_name_the_endpoint_and_logtos_error_never_the_secret() {
     );
 }
 
-/// The `token` example's binary, built with `cargo build --example token` when the test run
-/// did not build the examples.
-fn token_example() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("token");
-    if !path.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--all-features", "--example", "token"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("cargo build --example token");
-        assert!(status.success(), "cargo build --example token failed");
-    }
-    path
-}
-
 /// `cargo run --example token -- <args>` as `app` (with `secret`): success, stdout, stderr.
 fn run_token_example(w: &World, app: &App, secret: &str, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(token_example())
+    let output = Command::new(example_binary("token"))
         .args(args)
         .env("LOGTO_ENDPOINT", &w.logto.endpoint)
         .env("LOGTO_APP_ID", &app.id)

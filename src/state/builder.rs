@@ -11,6 +11,7 @@ use crate::credentials::TokenSources;
 use crate::keys::{KeyStore, default_client};
 use crate::metadata::{Published, ResourceMetadata};
 use crate::rejection::{AuthRejection, RejectionContext, RejectionHook, is_quotable_realm};
+use crate::scope::{Scope, ScopeHierarchy, ScopeSet};
 use crate::settings::{
     DEFAULT_FETCH_TIMEOUT, DEFAULT_LEEWAY, DEFAULT_MAX_KEY_SET_AGE, DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_MAX_TOKEN_SIZE, DEFAULT_REFRESH_INTERVAL, DEFAULT_RETRY_INTERVAL,
@@ -61,6 +62,7 @@ pub struct LogtoStateBuilder {
     max_response_size: usize,
     realm: Option<String>,
     hook: Option<RejectionHook>,
+    scope_hierarchy: ScopeHierarchy,
 }
 
 impl fmt::Debug for LogtoStateBuilder {
@@ -89,6 +91,7 @@ impl fmt::Debug for LogtoStateBuilder {
             .field("max_response_size", &self.max_response_size)
             .field("realm", &self.realm)
             .field("on_rejection", &self.hook.is_some())
+            .field("scope_implies", &self.scope_hierarchy)
             .finish()
     }
 }
@@ -119,6 +122,7 @@ impl LogtoStateBuilder {
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             realm: None,
             hook: None,
+            scope_hierarchy: ScopeHierarchy::default(),
         }
     }
 
@@ -463,6 +467,52 @@ impl LogtoStateBuilder {
         self
     }
 
+    /// Declares that the scope `B` implies every scope of `N` (a marker or a tuple of them):
+    /// a token granted `B` counts as granted them too, in every check of this state — the
+    /// extractors, [`LogtoLayer`](crate::LogtoLayer) and its per-operation policies,
+    /// [`LogtoState::authorize`] — and in [`AuthInfo::scopes`](crate::AuthInfo::scopes).
+    /// Implications chain (`admin` → `write:notes` → `read:notes`); call it once per broad
+    /// scope, or again to add to one. Default: no scope implies another.
+    ///
+    /// The implied scopes are added once per verified token, when its claims are read (the
+    /// verified-token cache keeps the expanded set), after the token's own. Challenges
+    /// still name the scopes a route or an operation requires (`scope="read:notes"`), not
+    /// the broader ones that would imply them. MCP servers must honour such hierarchies
+    /// (MCP authorization, "Step-Up Authorization Flow").
+    ///
+    /// ```
+    /// use axum_logto::{scopes, LogtoState, Policy};
+    ///
+    /// scopes! {
+    ///     pub ReadNotes = "read:notes";
+    ///     pub WriteNotes = "write:notes";
+    ///     pub NotesAdmin = "notes:admin";
+    /// }
+    ///
+    /// let logto = LogtoState::builder("https://my-tenant.logto.app")
+    ///     .audience("https://api.example.com")
+    ///     .scope_implies::<NotesAdmin, WriteNotes>()
+    ///     .scope_implies::<WriteNotes, ReadNotes>()
+    ///     .build()
+    ///     .unwrap();
+    /// // A token with `notes:admin` passes `RequireScopes<ReadNotes>`, and
+    /// // `logto.authorize(token, &Policy::global().scopes::<ReadNotes>())`.
+    /// # let _ = (logto, Policy::global());
+    /// ```
+    ///
+    /// `N` lists scopes that are all implied: `AnyOf` is refused at compile time.
+    pub fn scope_implies<B: Scope, N: ScopeSet>(mut self) -> Self {
+        const {
+            assert!(
+                !N::ANY_OF,
+                "scope_implies: a scope implies all of a set, not one of an AnyOf"
+            );
+        };
+        self.scope_hierarchy
+            .declare(<B as ScopeSet>::SCOPES[0], N::SCOPES);
+        self
+    }
+
     /// Checks the configuration and builds the state. Does no network I/O (and needs no
     /// runtime): keys load on first use, or when [`LogtoState::preload`] is awaited.
     ///
@@ -511,6 +561,7 @@ impl LogtoStateBuilder {
             allow_org_level_tokens: self.allow_org_level_tokens,
             verified_cache_bytes: self.verified_cache_bytes,
             allowed_clients: self.allowed_clients,
+            scope_hierarchy: self.scope_hierarchy,
         };
         let validator = Validator::new(validation, KeyStore::new(fetch));
         Ok(LogtoState::from_parts(

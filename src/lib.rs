@@ -59,7 +59,10 @@ pub use keys::{KeyFetchError, KeyFetchErrorKind};
 #[cfg(feature = "tonic")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
 pub use layer::AuthInfoExt;
-pub use layer::{LogtoLayer, LogtoService};
+#[cfg(feature = "tonic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
+pub use layer::GrpcPolicy;
+pub use layer::{LogtoLayer, LogtoService, McpLayer, McpPolicy, McpService};
 pub use metadata::ResourceMetadata;
 pub use rejection::AuthRejection;
 /// The `reqwest` this crate fetches keys with, for

@@ -1,0 +1,17 @@
+//! `Cache-Control: private` on the answer to a request that carried its token in the URL.
+
+use http::header::CACHE_CONTROL;
+use http::{HeaderValue, Response};
+
+use crate::credentials::Place;
+
+/// RFC 6750 §2.3: a response to a URL that holds a token is private (unless the inner
+/// service said otherwise).
+pub(super) fn mark<B>(place: Option<Place>, response: &mut Response<B>) {
+    if place == Some(Place::Query) {
+        response
+            .headers_mut()
+            .entry(CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("private"));
+    }
+}

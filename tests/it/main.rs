@@ -28,6 +28,7 @@ mod grpc;
 mod key_fetch;
 mod key_store;
 mod layer;
+mod mcp_clients;
 mod mcp_server;
 mod metadata;
 mod organizations;

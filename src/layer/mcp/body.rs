@@ -89,11 +89,14 @@ pub(super) fn messages(body: &[u8]) -> Result<Vec<Message<'_>>, (McpError, Optio
         .iter()
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|b| *b == b'[');
-    let raw: Vec<Raw<'_>> = if batch {
-        serde_json::from_slice(body).map_err(|error| (classify(&error), None))?
-    } else {
-        vec![serde_json::from_slice(body).map_err(|error| (classify(&error), None))?]
-    };
+    if !batch {
+        let raw: Raw<'_> =
+            serde_json::from_slice(body).map_err(|error| (classify(&error), None))?;
+        let id = raw.id.clone();
+        return Ok(vec![raw.into_message().map_err(|error| (error, id))?]);
+    }
+    let raw: Vec<Raw<'_>> =
+        serde_json::from_slice(body).map_err(|error| (classify(&error), None))?;
     if raw.is_empty() {
         return Err((McpError::NotJsonRpc, None));
     }
@@ -179,12 +182,21 @@ impl<'de> Visitor<'de> for RawVisitor {
         let mut raw = Raw::default();
         let mut seen = Seen::default();
         while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
-            seen.once(&key)?;
             match &*key {
-                "method" => raw.method = Some(map.next_value()?),
-                "id" => raw.id = Some(map.next_value()?),
-                "params" => raw.params = map.next_value::<Option<Params<'de>>>()?,
+                "method" => {
+                    seen.once(0)?;
+                    raw.method = Some(map.next_value()?);
+                }
+                "id" => {
+                    seen.once(1)?;
+                    raw.id = Some(map.next_value()?);
+                }
+                "params" => {
+                    seen.once(2)?;
+                    raw.params = map.next_value::<Option<Params<'de>>>()?;
+                }
                 "result" | "error" => {
+                    seen.once(if &*key == "result" { 3 } else { 4 })?;
                     map.next_value::<IgnoredAny>()?;
                     raw.answer = true;
                 }
@@ -223,10 +235,15 @@ impl<'de> Visitor<'de> for ParamsVisitor {
         let mut params = Params::default();
         let mut seen = Seen::default();
         while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
-            seen.once(&key)?;
             match &*key {
-                "name" => params.name = Some(map.next_value()?),
-                "uri" => params.uri = Some(map.next_value()?),
+                "name" => {
+                    seen.once(0)?;
+                    params.name = Some(map.next_value()?);
+                }
+                "uri" => {
+                    seen.once(1)?;
+                    params.uri = Some(map.next_value()?);
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -236,17 +253,19 @@ impl<'de> Visitor<'de> for ParamsVisitor {
     }
 }
 
-/// The members an object held, to refuse one sent twice (which one reader would take the
-/// first of, another the last).
+/// The members an operation depends on that an object held, by number, to refuse one sent
+/// twice (which one reader would take the first of, another the last). Other members are
+/// skipped, repeated or not: they name no operation.
 #[derive(Default)]
-struct Seen(Vec<Box<str>>);
+struct Seen(u8);
 
 impl Seen {
-    fn once<E: de::Error>(&mut self, key: &str) -> Result<(), E> {
-        if self.0.iter().any(|seen| **seen == *key) {
+    fn once<E: de::Error>(&mut self, member: u8) -> Result<(), E> {
+        let bit = 1 << member;
+        if self.0 & bit != 0 {
             return Err(E::custom("a member is repeated"));
         }
-        self.0.push(key.into());
+        self.0 |= bit;
         Ok(())
     }
 }

@@ -7,14 +7,10 @@ use std::borrow::Cow;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use http::{HeaderMap, HeaderName};
+use http::{HeaderMap, HeaderValue};
 
 use super::error::McpError;
 use super::operation::{Operation, Target};
-
-const MCP_METHOD: HeaderName = HeaderName::from_static("mcp-method");
-const MCP_NAME: HeaderName = HeaderName::from_static("mcp-name");
-const MCP_PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
 
 /// The revisions that carry `Mcp-Method` and `Mcp-Name` and whose servers "MUST reject
 /// requests where the values specified in the headers do not match the corresponding values
@@ -33,46 +29,66 @@ pub(super) struct Named<'a> {
     pub(super) method: Option<&'a str>,
     /// `Mcp-Name`, decoded.
     pub(super) name: Option<Cow<'a, str>>,
-    /// Whether `MCP-Protocol-Version` is a revision whose server checks them.
+    /// Whether `MCP-Protocol-Version` is a revision whose server checks them (its value is
+    /// not checked otherwise: the server refuses one it does not know).
     checked: bool,
 }
 
 impl<'a> Named<'a> {
     /// Reads the headers; a repeated or malformed one is an error, whatever the revision.
     pub(super) fn read(headers: &'a HeaderMap) -> Result<Self, McpError> {
-        let version = single(headers, &MCP_PROTOCOL_VERSION)?;
-        let method = single(headers, &MCP_METHOD)?;
-        let name = single(headers, &MCP_NAME)?.map(decode).transpose()?;
+        // One walk over the headers (names are lowercase), cheaper than three lookups.
+        let (mut version, mut method, mut name) = (None, None, None);
+        for (header, value) in headers {
+            let slot = match header.as_str().strip_prefix("mcp-") {
+                Some("method") => &mut method,
+                Some("name") => &mut name,
+                Some("protocol-version") => &mut version,
+                _ => continue,
+            };
+            // A repeated header, which another reader might take the other value of.
+            if slot.replace(value).is_some() {
+                return Err(McpError::BadHeader);
+            }
+        }
+        let method = method.map(text).transpose()?;
+        let name = name.map(text).transpose()?.map(decode).transpose()?;
+        // Compared as bytes: any other value, readable or not, is not one of these.
+        let checked = version.is_some_and(|version| {
+            CHECKED_REVISIONS
+                .iter()
+                .any(|revision| version.as_bytes() == revision.as_bytes())
+        });
         Ok(Self {
             method,
             name,
-            checked: version.is_some_and(|version| CHECKED_REVISIONS.contains(&version)),
+            checked,
         })
     }
 
-    /// The operation the headers name, when the server checks them against the body and
-    /// they name it whole (`Mcp-Name` too, for a method that targets a tool, a prompt or a
-    /// resource); `None` when the body has to be read.
-    pub(super) fn operation(&self) -> Option<Operation<'a>> {
+    /// The method the headers name, and the name of its target (for a method that targets a
+    /// tool, a prompt or a resource), when the server checks them against the body and they
+    /// name both; `None` when the body has to be read.
+    pub(super) fn operation(&self) -> Option<(&str, Option<&str>)> {
         let method = self.method.filter(|_| self.checked)?;
         let name = match Target::of(method) {
-            Some(_) => Some(self.name.clone()?),
+            Some(_) => Some(self.name.as_deref()?),
             None => None,
         };
-        Some(Operation {
-            method: method.into(),
-            name,
-        })
+        Some((method, name))
     }
 
     /// Checks the headers against the body's operations (`None` for a JSON-RPC response, which
     /// has none): `Mcp-Method` must be the method of the one message, and `Mcp-Name`, for a
     /// method that targets something, its name.
-    pub(super) fn check(&self, operations: &[Option<Operation<'_>>]) -> Result<(), McpError> {
+    pub(super) fn check<'o>(
+        &self,
+        mut operations: impl ExactSizeIterator<Item = Option<&'o Operation<'o>>>,
+    ) -> Result<(), McpError> {
         if self.method.is_none() && self.name.is_none() {
             return Ok(());
         }
-        let [Some(operation)] = operations else {
+        let (1, Some(Some(operation))) = (operations.len(), operations.next()) else {
             return Err(McpError::HeaderMismatch);
         };
         if self.method.is_some_and(|method| method != operation.method) {
@@ -85,17 +101,9 @@ impl<'a> Named<'a> {
     }
 }
 
-/// The one value of `name`, if any: a repeated header (which another reader might take
-/// the other value of) or one that is not visible ASCII is an error.
-fn single<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Result<Option<&'a str>, McpError> {
-    let mut values = headers.get_all(name).iter();
-    let Some(value) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() {
-        return Err(McpError::BadHeader);
-    }
-    value.to_str().map(Some).map_err(|_| McpError::BadHeader)
+/// A header value, which must be visible ASCII (and tabs).
+fn text(value: &HeaderValue) -> Result<&str, McpError> {
+    value.to_str().map_err(|_| McpError::BadHeader)
 }
 
 /// A header value as sent: plain, or `=?base64?<standard base64 of UTF-8>?=`.
@@ -159,10 +167,7 @@ mod tests {
             ("mcp-name", "=?base64?YWRkX25vdGU=?="),
         ]);
         let named = Named::read(&modern).unwrap();
-        assert_eq!(
-            named.operation(),
-            Some(operation("tools/call", Some("add_note")))
-        );
+        assert_eq!(named.operation(), Some(("tools/call", Some("add_note"))));
         for older in ["2025-11-25", "2025-06-18", "2027-01-01", "2026-07-28 "] {
             let mut legacy = modern.clone();
             legacy.insert(
@@ -187,7 +192,7 @@ mod tests {
         ]);
         assert_eq!(
             Named::read(&list).unwrap().operation(),
-            Some(operation("tools/list", None))
+            Some(("tools/list", None))
         );
     }
 
@@ -220,7 +225,9 @@ mod tests {
     fn headers_are_checked_against_the_body() {
         let call = [Some(operation("tools/call", Some("add_note")))];
         let check = |pairs: &[(&'static str, &str)], body: &[Option<Operation<'_>>]| {
-            Named::read(&headers(pairs)).unwrap().check(body)
+            Named::read(&headers(pairs))
+                .unwrap()
+                .check(body.iter().map(Option::as_ref))
         };
         assert_eq!(check(&[], &call), Ok(()));
         assert_eq!(check(&[("mcp-method", "tools/call")], &call), Ok(()));

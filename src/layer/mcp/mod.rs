@@ -13,7 +13,7 @@ pub use service::{McpLayer, McpService};
 
 use super::policy::{Rule, Table, scopes_supported};
 use crate::scope::ScopeSet;
-use operation::{Operation, Target, may_escape_prefix};
+use operation::{Target, may_escape_prefix};
 
 /// Default cap on the JSON-RPC body the layer reads: 1 MiB.
 const DEFAULT_MAX_BODY_SIZE: usize = 1024 * 1024;
@@ -226,10 +226,10 @@ impl McpPolicy {
         scopes_supported(listed.chain(self.unlisted.scopes().iter().copied()))
     }
 
-    /// What `operation` needs: its target's entry, else its method's, else the default.
-    fn rule(&self, operation: &Operation<'_>) -> Rule {
-        let method = &*operation.method;
-        let target = match (Target::of(method), operation.name.as_deref()) {
+    /// What `method` needs (of the target `name`, for a method that has one): its target's
+    /// entry, else its method's, else the default.
+    fn rule(&self, method: &str, name: Option<&str>) -> Rule {
+        let target = match (Target::of(method), name) {
             (Some(Target::Tool), Some(name)) => self.tools.get(name),
             (Some(Target::Prompt), Some(name)) => self.prompts.get(name),
             (Some(Target::Resource), Some(uri)) => self
@@ -256,10 +256,7 @@ mod tests {
     }
 
     fn rule(policy: &McpPolicy, method: &str, name: Option<&str>) -> Rule {
-        policy.rule(&Operation {
-            method: method.into(),
-            name: name.map(Into::into),
-        })
+        policy.rule(method, name)
     }
 
     #[test]

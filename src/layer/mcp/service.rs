@@ -50,26 +50,26 @@ use crate::layer::private;
 ///     .route_layer(LogtoLayer::new(logto).mcp(policy));
 /// ```
 #[derive(Clone)]
-pub struct McpLayer {
+pub struct McpLayer(Arc<Shared>);
+
+/// What every request of one layer reads (one reference count per request).
+struct Shared {
     gate: Gate,
-    policy: Arc<McpPolicy>,
+    policy: McpPolicy,
 }
 
 impl McpLayer {
     pub(in crate::layer) fn new(gate: Gate, policy: McpPolicy) -> Self {
-        Self {
-            gate,
-            policy: Arc::new(policy),
-        }
+        Self(Arc::new(Shared { gate, policy }))
     }
 }
 
 impl fmt::Debug for McpLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("McpLayer")
-            .field("optional", &self.gate.optional)
-            .field("policy", &self.gate.policy)
-            .field("mcp", &self.policy)
+            .field("optional", &self.0.gate.optional)
+            .field("policy", &self.0.gate.policy)
+            .field("mcp", &self.0.policy)
             .finish_non_exhaustive()
     }
 }
@@ -166,7 +166,8 @@ where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    let gate = &layer.gate;
+    let McpLayer(shared) = layer;
+    let (gate, policy) = (&shared.gate, &shared.policy);
     if parts.method != Method::POST {
         let place = gate
             .grant(parts)
@@ -175,8 +176,8 @@ where
         return Ok((Body::new(body), place));
     }
     let named = Named::read(&parts.headers).map(|named| {
-        let trusted = named.operation().filter(|_| !layer.policy.always_read_body);
-        trusted.map(|operation| layer.policy.rule(&operation))
+        let trusted = named.operation().filter(|_| !policy.always_read_body);
+        trusted.map(|(method, name)| policy.rule(method, name))
     });
     let from_headers = match named {
         Ok(rule) => rule,
@@ -198,11 +199,10 @@ where
         .grant(parts)
         .await
         .map_err(IntoResponse::into_response)?;
-    let bytes = body::read(&parts.headers, body, layer.policy.max_body_size)
+    let bytes = body::read(&parts.headers, body, policy.max_body_size)
         .await
         .map_err(|error| error.response(None))?;
-    let rules =
-        rules(parts, &bytes, &layer.policy).map_err(|(error, id)| error.response(id.as_ref()))?;
+    let rules = rules(parts, &bytes, policy).map_err(|(error, id)| error.response(id.as_ref()))?;
     for rule in rules {
         gate.grant_rule(parts, rule)
             .await
@@ -219,19 +219,17 @@ fn rules(
     policy: &McpPolicy,
 ) -> Result<Vec<Rule>, (McpError, Option<Value>)> {
     let messages = body::messages(bytes)?;
-    let single_id = match messages.as_slice() {
-        [message] => message.id.clone(),
-        _ => None,
-    };
-    let operations: Vec<_> = messages.into_iter().map(|m| m.operation).collect();
+    let operations = || messages.iter().map(|message| message.operation.as_ref());
     Named::read(&parts.headers)
-        .and_then(|named| named.check(&operations))
-        .map_err(|error| (error, single_id))?;
+        .and_then(|named| named.check(operations()))
+        .map_err(|error| match messages.as_slice() {
+            [message] => (error, message.id.clone()),
+            _ => (error, None),
+        })?;
     let mut rules: Vec<Rule> = Vec::new();
-    for rule in operations
-        .iter()
+    for rule in operations()
         .flatten()
-        .map(|operation| policy.rule(operation))
+        .map(|operation| policy.rule(&operation.method, operation.name.as_deref()))
     {
         if !rules.contains(&rule) {
             rules.push(rule);

@@ -520,7 +520,8 @@ impl LogtoStateBuilder {
     ///
     /// [`ConfigError`] when a URL is invalid or insecure, no audience is configured (see
     /// [`org_tokens_only`](Self::org_tokens_only)), the realm or an audience is unusable, a
-    /// limit is zero, or the default HTTP client cannot be built.
+    /// limit is zero, the metadata's `scopes_supported` lists `offline_access` or a malformed
+    /// scope, or the default HTTP client cannot be built.
     pub fn build(self) -> Result<LogtoState, ConfigError> {
         let urls = self.urls()?;
         self.check_limits()?;
@@ -681,6 +682,9 @@ impl LogtoStateBuilder {
         issuers: &[String],
     ) -> Result<Published, ConfigError> {
         let public_url = parse_url(&metadata.public_url, "resource_metadata public_url")?;
+        if let Some(value) = metadata.unsupported_scope().map(str::to_owned) {
+            return Err(ConfigError::ScopeNotSupported { value });
+        }
         let resource = metadata
             .resource
             .clone()

@@ -500,7 +500,15 @@ impl LogtoStateBuilder {
     /// # let _ = (logto, Policy::global());
     /// ```
     ///
-    /// `N` lists scopes that are all implied: `AnyOf` is refused at compile time.
+    /// `N` lists scopes that are all implied: `AnyOf` is refused when the program is built
+    /// (a constant evaluated with the call; `cargo check` does not evaluate it):
+    ///
+    /// ```compile_fail
+    /// # use axum_logto::{scopes, AnyOf, LogtoState};
+    /// # scopes! { pub Admin = "admin"; pub Read = "read"; pub Write = "write"; }
+    /// let builder = LogtoState::builder("https://my-tenant.logto.app")
+    ///     .scope_implies::<Admin, AnyOf<(Read, Write)>>(); // one of them? refused
+    /// ```
     pub fn scope_implies<B: Scope, N: ScopeSet>(mut self) -> Self {
         const {
             assert!(

@@ -188,7 +188,10 @@ async fn rmcp_walk(modern: bool) -> (Vec<Sent>, String) {
         .unwrap_or_else(|| panic!("not an insufficient scope: {refused:?}"));
     assert_eq!(scope.get_required_scope(), Some("write:notes"));
     let challenge = refused.auth_challenge().unwrap();
-    assert!(challenge.contains(r#"error="insufficient_scope""#), "{challenge}");
+    assert!(
+        challenge.contains(r#"error="insufficient_scope""#),
+        "{challenge}"
+    );
     assert!(
         challenge.contains(&format!(r#"resource_metadata="{metadata}""#)),
         "{challenge}"
@@ -215,7 +218,10 @@ fn sent<'a>(log: &'a [Sent], method: &str, status: u16) -> &'a Sent {
 async fn rmcp_at_2026_07_28_sends_the_headers_and_the_layer_decides_on_them() {
     let (log, _) = rmcp_walk(true).await;
     // No initialize: server/discover, then each request names itself in its headers.
-    assert!(log.iter().all(|sent| sent.body_method.as_deref() != Some("initialize")));
+    assert!(
+        log.iter()
+            .all(|sent| sent.body_method.as_deref() != Some("initialize"))
+    );
     let discover = sent(&log, "server/discover", 200);
     assert_eq!(discover.version.as_deref(), Some("2026-07-28"));
     let refused = sent(&log, "tools/call", 403);
@@ -227,7 +233,10 @@ async fn rmcp_at_2026_07_28_sends_the_headers_and_the_layer_decides_on_them() {
         ),
         (Some("2026-07-28"), Some("tools/call"), Some("add_note"))
     );
-    assert!(log.iter().any(|sent| sent.name.as_deref() == Some("add_note") && sent.status == 200));
+    assert!(
+        log.iter()
+            .any(|sent| sent.name.as_deref() == Some("add_note") && sent.status == 200)
+    );
     let list = sent(&log, "tools/list", 200);
     assert_eq!(list.method.as_deref(), Some("tools/list"));
 }
@@ -275,7 +284,10 @@ fn typescript_client() -> Option<PathBuf> {
                 );
                 return None;
             }
-            if !dir.join("node_modules/@modelcontextprotocol/client").exists() {
+            if !dir
+                .join("node_modules/@modelcontextprotocol/client")
+                .exists()
+            {
                 let status = Command::new("npm")
                     .args(["ci", "--no-audit", "--no-fund"])
                     .current_dir(&dir)
@@ -359,7 +371,10 @@ async fn the_typescript_client_pinned_to_2026_07_28_steps_up_on_the_challenge() 
         ),
         (Some("2026-07-28"), Some("tools/call"), Some("add_note"))
     );
-    assert!(log.iter().all(|sent| sent.body_method.as_deref() != Some("initialize")));
+    assert!(
+        log.iter()
+            .all(|sent| sent.body_method.as_deref() != Some("initialize"))
+    );
 }
 
 #[tokio::test]

@@ -75,3 +75,6 @@ echo "50 scopes / 1 scope: first validate $(ratio "${per[50 scopes first validat
   "cache hit $(ratio "${per[50 scopes cache hit]}" "${per[es384 cache hit]}")x"
 echo "router: no auth / cache hit $(ratio "${per[router no auth]}" "${per[router cache hit]}")x;" \
   "fresh token / es384 signature $(ratio "${per[router fresh token]}" "${per[es384 signature]}")x"
+echo "mcp (cache hit): per-operation policy / layer without one:" \
+  "operation from the 2026-07-28 headers $(ratio "${per[mcp policy headers]}" "${per[mcp no policy]}")x," \
+  "from a 2025-11-25 body $(ratio "${per[mcp policy body]}" "${per[mcp no policy]}")x"

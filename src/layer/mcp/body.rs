@@ -85,18 +85,18 @@ pub(super) struct Message<'a> {
 /// revision 2025-03-26 allowed), never empty. For a message that could not be read, the
 /// error, and the `id` of the request when it holds one message and that was readable.
 pub(super) fn messages(body: &[u8]) -> Result<Vec<Message<'_>>, (McpError, Option<Value>)> {
+    // JSON is UTF-8 (RFC 8259 §8.1), also in the members skipped unread.
+    let body = std::str::from_utf8(body).map_err(|_| (McpError::NotJson, None))?;
     let batch = body
-        .iter()
+        .bytes()
         .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|b| *b == b'[');
+        .is_some_and(|b| b == b'[');
     if !batch {
-        let raw: Raw<'_> =
-            serde_json::from_slice(body).map_err(|error| (classify(&error), None))?;
+        let raw: Raw<'_> = serde_json::from_str(body).map_err(|error| (classify(&error), None))?;
         let id = raw.id.clone();
         return Ok(vec![raw.into_message().map_err(|error| (error, id))?]);
     }
-    let raw: Vec<Raw<'_>> =
-        serde_json::from_slice(body).map_err(|error| (classify(&error), None))?;
+    let raw: Vec<Raw<'_>> = serde_json::from_str(body).map_err(|error| (classify(&error), None))?;
     if raw.is_empty() {
         return Err((McpError::NotJsonRpc, None));
     }
@@ -491,13 +491,14 @@ mod tests {
         ] {
             assert_eq!(operations(body), Err(error), "{body}");
         }
-        // Invalid UTF-8 in a string.
-        assert_eq!(
-            messages(b"{\"method\":\"tools/\xffcall\"}")
-                .map(|_| ())
-                .map_err(|(e, _)| e),
-            Err(McpError::NotJson)
-        );
+        // Invalid UTF-8, in a string read or in one skipped (found by the fuzz target).
+        for body in [
+            &b"{\"method\":\"tools/\xffcall\"}"[..],
+            b"{\"method\":\"ping\",\"params\":{\"_meta\":{\"\x88\":1}}}",
+        ] {
+            let error = messages(body).map(|_| ()).map_err(|(e, _)| e);
+            assert_eq!(error, Err(McpError::NotJson));
+        }
     }
 
     #[test]

@@ -93,8 +93,11 @@ const OPEN_METHODS: &[&str] = &[
 /// - **The JSON-RPC body** for every other revision (2025-11-25 and older carry no such
 ///   headers), an absent or unknown `MCP-Protocol-Version`, or incomplete headers: read up
 ///   to [`max_body_size`](Self::max_body_size) (after the token passed, so that no body is
-///   buffered for a request without a valid one), and handed to the server unchanged. Every
-///   message of a batch must pass. `Mcp-Method` and `Mcp-Name`, when present, must match it.
+///   buffered for a request without a valid one, unless the layer is
+///   [`optional`](crate::LogtoLayer::optional)), and handed to the server unchanged. Every
+///   message of a batch must pass; a JSON-RPC response (the answer to the server's own
+///   request) asks for no operation. `Mcp-Method` and `Mcp-Name`, when present, must match
+///   it.
 ///
 /// Requests other than POST (the legacy event stream's GET, a session's DELETE) carry no
 /// JSON-RPC message: they need what the layer itself needs.
@@ -243,6 +246,31 @@ impl McpPolicy {
             .or_else(|| self.methods.get(method))
             .unwrap_or(self.unlisted)
     }
+}
+
+/// For the fuzz target `mcp` (through `src/fuzz.rs`): the operations (method, name) of a
+/// body, `None` for a JSON-RPC response; `None` for a body the layer refuses.
+#[cfg(fuzzing)]
+pub(crate) fn body_operations(body: &[u8]) -> Option<Vec<Option<(String, Option<String>)>>> {
+    let messages = body::messages(body).ok()?;
+    let operations = messages.into_iter().map(|message| {
+        message.operation.map(|operation| {
+            let name = operation.name.map(std::borrow::Cow::into_owned);
+            (operation.method.into_owned(), name)
+        })
+    });
+    Some(operations.collect())
+}
+
+/// For the fuzz target `mcp`: the operation the headers name where they are trusted
+/// (`Some(None)` when the body has to be read), `None` for headers the layer refuses.
+#[cfg(fuzzing)]
+pub(crate) fn header_operation(
+    headers: &http::HeaderMap,
+) -> Option<Option<(String, Option<String>)>> {
+    let named = headers::Named::read(headers).ok()?;
+    let operation = named.operation();
+    Some(operation.map(|(method, name)| (method.to_owned(), name.map(str::to_owned))))
 }
 
 #[cfg(test)]

@@ -30,6 +30,8 @@ pub use grpc::AuthInfoExt;
 #[cfg(feature = "tonic")]
 pub use grpc_methods::GrpcPolicy;
 pub use mcp::{McpLayer, McpPolicy, McpService};
+#[cfg(fuzzing)]
+pub(crate) use mcp::{body_operations, header_operation};
 
 use crate::check::ClaimCheck;
 use crate::credentials::Place;

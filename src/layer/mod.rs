@@ -61,6 +61,11 @@ use policy::Gate;
 /// a gRPC request (`content-type: application/grpc…`) is refused with a gRPC status instead
 /// of an HTTP one (see `AuthInfoExt`).
 ///
+/// A server that multiplexes many operations over one endpoint gives each its own scopes,
+/// and refuses those it does not list: [`mcp`](Self::mcp) for an MCP server's tools,
+/// resources, prompts and methods ([`McpPolicy`]), `grpc` for gRPC methods (`GrpcPolicy`,
+/// feature `tonic`).
+///
 /// ```
 /// use axum::{routing::get, Extension, Router};
 /// use axum_logto::{scopes, AuthInfo, LogtoLayer, LogtoState};

@@ -59,7 +59,8 @@ const OPEN_METHODS: &[&str] = &[
 /// `insufficient_scope`, `WWW-Authenticate: Bearer …, scope="write:notes",
 /// resource_metadata="…"` (with [`ResourceMetadata`](crate::ResourceMetadata) configured),
 /// which MCP clients read to ask for a token with that scope and retry ("step-up
-/// authorization"). An operation nothing allows is 403 with no `scope` (none would help).
+/// authorization"). An operation nothing allows is 403 with no `scope` (none would help;
+/// logged and counted, feature `metrics`, with the reason `claim_check_failed`).
 ///
 /// # What is an operation
 ///

@@ -24,6 +24,8 @@ mod deployments;
 mod e2e_mcp;
 mod e2e_provider;
 mod extractors;
+// tonic's gRPC client and server against the layer (the crate's `tonic` feature).
+#[cfg(feature = "tonic")]
 mod grpc;
 mod hierarchy;
 mod key_fetch;

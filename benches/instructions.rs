@@ -14,7 +14,9 @@ use std::time::SystemTime;
 
 use axum_logto::testing::{KeyAlgorithm, TestIssuer};
 use axum_logto::{LogtoClient, Revocation, SubjectToken, TokenRequest};
-use common::{raw_key, request, router, signed_parts, state, token, twenty_keys};
+use common::{
+    mcp_request, mcp_router, raw_key, request, router, signed_parts, state, token, twenty_keys,
+};
 use tokio::runtime::Runtime;
 use tower::ServiceExt as _;
 
@@ -38,6 +40,9 @@ const SCENARIOS: &[&str] = &[
     "router cache hit",
     "router first validate",
     "router fresh token",
+    "mcp no policy",
+    "mcp policy headers",
+    "mcp policy body",
     "outbound cached token",
     "outbound cached exchange",
 ];
@@ -100,6 +105,18 @@ fn run(name: &str, n: usize) {
         ("router", "cache hit") => {
             let app = router(cached);
             measure(&rt, n, || app.clone().oneshot(request("/docs", &token)));
+        }
+        ("mcp", _) => {
+            // "no policy" is the baseline of the two others: the same request, with the
+            // headers of the revision 2026-07-28. The requests are made before counting.
+            let headers = what != "policy body";
+            let app = mcp_router(cached, what != "no policy");
+            let requests: Vec<_> = (0..n).map(|_| mcp_request(&token, headers)).collect();
+            let mut requests = requests.into_iter();
+            measure(&rt, n, || {
+                let request = requests.next().expect("one request per run");
+                app.clone().oneshot(request)
+            });
         }
         ("router", "first validate" | "fresh token") => {
             let state = if what == "fresh token" {

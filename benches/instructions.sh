@@ -77,5 +77,8 @@ echo "10,000 revocation rules / none: first validate $(ratio "${per[10000 rules 
   "cache hit $(ratio "${per[10000 rules cache hit]}" "${per[es384 cache hit]}")x"
 echo "router: no auth / cache hit $(ratio "${per[router no auth]}" "${per[router cache hit]}")x;" \
   "fresh token / es384 signature $(ratio "${per[router fresh token]}" "${per[es384 signature]}")x"
+echo "mcp (cache hit): per-operation policy / layer without one:" \
+  "operation from the 2026-07-28 headers $(ratio "${per[mcp policy headers]}" "${per[mcp no policy]}")x," \
+  "from a 2025-11-25 body $(ratio "${per[mcp policy body]}" "${per[mcp no policy]}")x"
 echo "outbound: a cached token $(ratio "${per[outbound cached token]}" "${per[es384 cache hit]}")x a validate cache hit;" \
   "a cached exchange $(ratio "${per[outbound cached exchange]}" "${per[es384 cache hit]}")x"

@@ -1,8 +1,10 @@
 //! An MCP server protected by Logto access tokens: rmcp's streamable HTTP transport (stateless,
 //! JSON answers) behind `LogtoLayer`, with the protected-resource metadata (RFC 9728) an MCP
 //! client reads to find the authorization server. Three tools read the caller's `AuthInfo`:
-//! `whoami` (any valid token), `list_notes` (`read:notes`) and `add_note` (`write:notes`); a
-//! tool called without its scope answers an error result (`isError: true`) naming the scope.
+//! `whoami` (any valid token), `list_notes` (`read:notes`) and `add_note` (`write:notes`),
+//! each scope checked by the layer's `McpPolicy` before rmcp runs: a tool called without its
+//! scope is refused with 403 `insufficient_scope` and `scope="…"`, from which an MCP client
+//! asks for a token with that scope (step-up), and a tool the policy does not list is refused.
 //!
 //! With no environment it starts an embedded `TestIssuer` (no Logto account needed) and prints
 //! two ready tokens (with and without `write:notes`) and how to connect: MCP Inspector, or
@@ -72,7 +74,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let logto = builder
         .resource_metadata(
             ResourceMetadata::new(&public_url)
-                .scopes_supported(app::MCP_SCOPES)
+                .scopes_supported(app::policy().scopes())
                 .resource_name("axum-logto notes MCP server"),
         )
         .build()?;
@@ -97,8 +99,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
 }
 
 /// Prints two tokens as shell assignments, an MCP Inspector line, and `curl` lines that use
-/// the tokens, each after a comment that says the expected status (and `isError` for a tool
-/// that refuses).
+/// the tokens, each after a comment that says the expected status.
 fn print_how_to_connect(issuer: &TestIssuer, logto: &LogtoState, base: &str) {
     let audience = logto.audiences().first().map_or("", String::as_str);
     let token = |scopes: &[&str]| {
@@ -146,6 +147,21 @@ fn print_how_to_connect(issuer: &TestIssuer, logto: &LogtoState, base: &str) {
             r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{tool}","arguments":{arguments}}}}}"#
         )
     };
+    // The revision 2026-07-28: no initialize, the version in each request's `_meta`, and the
+    // method and tool in headers, which the layer reads without reading the body.
+    let modern = |token: &str, id: u32, tool: &str, arguments: &str| {
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{tool}","arguments":{arguments},"_meta":{{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{{}}}}}}}}"#
+        );
+        post(Some(token), &body).replacen(
+            " -H 'Content-Type",
+            &format!(
+                " -H 'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: tools/call' \
+                 -H 'Mcp-Name: {tool}' -H 'Content-Type"
+            ),
+            1,
+        )
+    };
     let initialize = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}"#;
     let cases = [
         (
@@ -176,12 +192,13 @@ fn print_how_to_connect(issuer: &TestIssuer, logto: &LogtoState, base: &str) {
             "200",
         ),
         (
-            "add_note without write:notes: refused",
+            "add_note without write:notes: 403, the challenge names the scope to ask for",
             post(
                 Some("READ_TOKEN"),
                 &call(4, "add_note", r#"{"text":"hello"}"#),
-            ),
-            "200 isError",
+            )
+            .replacen("curl -s", "curl -si", 1),
+            "403",
         ),
         (
             "add_note with write:notes",
@@ -194,6 +211,17 @@ fn print_how_to_connect(issuer: &TestIssuer, logto: &LogtoState, base: &str) {
         (
             "list_notes",
             post(Some("READ_TOKEN"), &call(6, "list_notes", "{}")),
+            "200",
+        ),
+        (
+            "add_note at the revision 2026-07-28, without write:notes",
+            modern("READ_TOKEN", 7, "add_note", r#"{"text":"modern"}"#)
+                .replacen("curl -s", "curl -si", 1),
+            "403",
+        ),
+        (
+            "add_note at the revision 2026-07-28, with write:notes",
+            modern("WRITE_TOKEN", 8, "add_note", r#"{"text":"modern"}"#),
             "200",
         ),
     ];

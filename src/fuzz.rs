@@ -186,6 +186,7 @@ impl FixedValidator {
             allowed_clients: None,
             verified_cache_bytes: DEFAULT_VERIFIED_CACHE_BYTES,
             max_token_lifetime: None,
+            scope_hierarchy: Default::default(),
         };
         Ok(Self {
             validator: Validator::new(
@@ -270,4 +271,16 @@ fn ready<F: Future>(future: F) -> F::Output {
         Poll::Ready(output) => output,
         Poll::Pending => panic!("validation against a fixed key set waited (for a fetch?)"),
     }
+}
+
+/// The operations of an MCP request body as `McpLayer` reads them (method, and the tool,
+/// prompt or resource it names; `None` for a JSON-RPC response); `None` when it refuses it.
+pub fn mcp_body_operations(body: &[u8]) -> Option<Vec<Option<(String, Option<String>)>>> {
+    crate::layer::body_operations(body)
+}
+
+/// The operation an MCP request's headers name where `McpLayer` trusts them (`Some(None)`:
+/// it reads the body instead); `None` when it refuses them.
+pub fn mcp_header_operation(headers: &http::HeaderMap) -> Option<Option<(String, Option<String>)>> {
+    crate::layer::header_operation(headers)
 }

@@ -7,7 +7,7 @@
 )]
 #![cfg_attr(
     not(feature = "tonic"),
-    doc = "[`AuthInfoExt`]: https://docs.rs/axum-logto/latest/axum_logto/trait.AuthInfoExt.html\n\n"
+    doc = "[`AuthInfoExt`]: https://docs.rs/axum-logto/latest/axum_logto/trait.AuthInfoExt.html\n[`GrpcPolicy`]: https://docs.rs/axum-logto/latest/axum_logto/struct.GrpcPolicy.html\n[`LogtoLayer::grpc`]: https://docs.rs/axum-logto/latest/axum_logto/struct.LogtoLayer.html#method.grpc\n\n"
 )]
 #![doc = include_str!("lib.md")]
 // The crate's lints are in Cargo.toml's `[lints]`; these two hold the library only (tests may
@@ -62,7 +62,10 @@ pub use keys::{KeyFetchError, KeyFetchErrorKind};
 #[cfg(feature = "tonic")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
 pub use layer::AuthInfoExt;
-pub use layer::{LogtoLayer, LogtoService};
+#[cfg(feature = "tonic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
+pub use layer::GrpcPolicy;
+pub use layer::{LogtoLayer, LogtoService, McpLayer, McpPolicy, McpService};
 pub use metadata::ResourceMetadata;
 pub use outbound::{
     AccessToken, LogtoClient, LogtoClientBuilder, SubjectToken, TokenRequest, TokenRequestError,

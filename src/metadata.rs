@@ -14,6 +14,14 @@ use url::Url;
 /// The well-known path of RFC 9728 §3.
 pub(crate) const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 
+/// RFC 6749 §3.3: `1*( %x21 / %x23-5B / %x5D-7E )`.
+fn is_scope_token(scope: &str) -> bool {
+    !scope.is_empty()
+        && scope
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
+}
+
 /// What a [`LogtoState`](crate::LogtoState) publishes as its protected-resource metadata (RFC
 /// 9728); set with
 /// [`LogtoStateBuilder::resource_metadata`](crate::LogtoStateBuilder::resource_metadata).
@@ -88,8 +96,16 @@ impl ResourceMetadata {
         self
     }
 
-    /// The scopes a client may ask for (`scopes_supported`). Default: none (the member is
-    /// left out).
+    /// The scopes a client may ask for (`scopes_supported`), from a
+    /// [`scopes!`](crate::scopes) constant or a per-operation policy
+    /// ([`McpPolicy::scopes`](crate::McpPolicy::scopes)). Default: none (the member is left
+    /// out).
+    ///
+    /// `build()` refuses an entry that is not an RFC 6749 scope-token, and `offline_access`
+    /// ([`ConfigError::ScopeNotSupported`](crate::ConfigError::ScopeNotSupported)): it asks
+    /// the authorization server for a refresh token, which is no permission on this resource,
+    /// and MCP servers "SHOULD NOT include `offline_access` in … `scopes_supported`" (MCP
+    /// authorization, "Refresh Tokens"); a client that wants one adds it itself.
     pub fn scopes_supported<I, T>(mut self, scopes: I) -> Self
     where
         I: IntoIterator<Item = T>,
@@ -114,6 +130,15 @@ impl ResourceMetadata {
 }
 
 impl ResourceMetadata {
+    /// The first entry of `scopes_supported` that cannot be published: not an RFC 6749
+    /// scope-token, or `offline_access`.
+    pub(crate) fn unsupported_scope(&self) -> Option<&str> {
+        self.scopes_supported
+            .iter()
+            .find(|scope| *scope == "offline_access" || !is_scope_token(scope))
+            .map(String::as_str)
+    }
+
     /// The document for `resource` and the accepted `issuers`, published under `public_url`
     /// (both checked by `build()`); `query`: the query token source is on.
     pub(crate) fn publish(

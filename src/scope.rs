@@ -5,7 +5,11 @@
 //! cannot be `&str`), so each scope is a marker type declared once with `scopes!`, which
 //! checks the literal at compile time.
 
+mod hierarchy;
+
 use std::marker::PhantomData;
+
+pub(crate) use hierarchy::ScopeHierarchy;
 
 use crate::claims::Scopes;
 

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::scope::ScopeHierarchy;
+
 /// Default leeway for `exp`, `nbf` and `iat`: 60 seconds.
 pub(crate) const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
 /// Default time limit for one discovery or JWKS fetch: 5 seconds.
@@ -52,6 +54,8 @@ pub(crate) struct ValidationSettings {
     pub(crate) verified_cache_bytes: usize,
     /// The longest lifetime (`exp` after `iat`, and after now) a token may have; `None`: any.
     pub(crate) max_token_lifetime: Option<Duration>,
+    /// Which scopes imply which, applied where a token's `scope` claim is read.
+    pub(crate) scope_hierarchy: ScopeHierarchy,
 }
 
 /// What the key store reads.

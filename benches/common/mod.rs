@@ -1,5 +1,6 @@
 //! What both benches measure on: a test issuer's tokens and keys, states with and without the
-//! verified-token cache, and a router with an open and a protected route.
+//! verified-token cache, a router with an open and a protected route, and an MCP endpoint
+//! behind the layer, with and without a per-operation policy.
 
 #![allow(dead_code)] // each bench uses its own part
 
@@ -7,18 +8,20 @@ use aws_lc_rs::signature::{
     ECDSA_P384_SHA384_FIXED, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents,
     UnparsedPublicKey,
 };
+use std::convert::Infallible;
+
 use axum::Router;
 use axum::body::Body;
-use axum::http::Request;
+use axum::http::{Request, Response};
 use axum::routing::get;
 use axum_logto::testing::{KeyAlgorithm, TestIssuer};
-use axum_logto::{LogtoState, RequireScopes, scopes};
+use axum_logto::{LogtoLayer, LogtoState, McpPolicy, RequireScopes, scopes};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use tokio::runtime::Runtime;
 
-scopes! { ReadDocs = "read:docs"; }
+scopes! { pub(crate) ReadDocs = "read:docs"; }
 
 pub(crate) const API: &str = "https://api.example.com";
 
@@ -142,4 +145,38 @@ pub(crate) fn request(path: &str, token: &str) -> Request<Body> {
         .header("authorization", value)
         .body(Body::empty())
         .unwrap()
+}
+
+/// `POST /mcp` to a service that answers at once, behind `LogtoLayer` with `policy` as its
+/// MCP policy (`add_note` needs `read:docs`), or without one.
+pub(crate) fn mcp_router(state: LogtoState, policy: bool) -> Router {
+    let endpoint = tower::service_fn(|_: Request<Body>| async {
+        Ok::<_, Infallible>(Response::new(Body::empty()))
+    });
+    let layer = LogtoLayer::new(state);
+    let router = Router::new().nest_service("/mcp", endpoint);
+    match policy {
+        true => router.route_layer(layer.mcp(McpPolicy::new().tool::<ReadDocs>("add_note"))),
+        false => router.route_layer(layer),
+    }
+}
+
+/// A `tools/call` of `add_note` with `token`, as an MCP client sends it: at the revision
+/// 2026-07-28 with `Mcp-Method` and `Mcp-Name` (`headers`), or at 2025-11-25 without them.
+pub(crate) fn mcp_request(token: &str, headers: bool) -> Request<Body> {
+    let version = if headers { "2026-07-28" } else { "2025-11-25" };
+    let body = format!(
+        r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{{"name":"add_note","arguments":{{"text":"hello"}},"_meta":{{"io.modelcontextprotocol/protocolVersion":"{version}"}}}}}}"#
+    );
+    let mut request = Request::post("/mcp")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", version);
+    if headers {
+        request = request
+            .header("mcp-method", "tools/call")
+            .header("mcp-name", "add_note");
+    }
+    request.body(Body::from(body)).unwrap()
 }

@@ -1,12 +1,13 @@
 //! The MCP server's router, shared by `examples/mcp_server.rs` and the tests that drive
-//! it: rmcp's streamable HTTP transport at `/mcp` behind `LogtoLayer`, and the protected-resource
-//! metadata (RFC 9728) outside the layer, where a client without a token finds it.
+//! it: rmcp's streamable HTTP transport at `/mcp` behind `LogtoLayer` with a policy that says
+//! which scope each tool needs, and the protected-resource metadata (RFC 9728) outside the
+//! layer, where a client without a token finds it.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
-use axum_logto::{AuthInfo, LogtoLayer, LogtoState, ScopeSet, scopes};
+use axum_logto::{AuthInfo, LogtoLayer, LogtoState, McpPolicy, scopes};
 use rmcp::handler::server::common::{AsRequestContext, FromContextPart};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock};
@@ -17,12 +18,24 @@ use serde::Deserialize;
 use serde_json::json;
 
 scopes! {
-    /// Every scope the tools check, for the protected-resource metadata (`scopes_supported`).
-    pub(crate) const MCP_SCOPES;
     /// Read your notes (`list_notes`).
     pub(crate) ReadNotes = "read:notes";
     /// Add notes (`add_note`).
     pub(crate) WriteNotes = "write:notes";
+}
+
+/// What each tool needs, checked by the layer before rmcp runs: `whoami` any valid token,
+/// `list_notes` `read:notes`, `add_note` `write:notes`. A tool not listed here is refused,
+/// so a tool added to the server later needs an entry before anyone can call it. A token
+/// without a tool's scope gets 403 `insufficient_scope` with `scope="<the tool's scope>"`,
+/// from which an MCP client asks for a new token ("step-up authorization").
+/// (`initialize`, `ping`, `notifications/*` and `tools/list` need any valid token: the
+/// policy's defaults.) Its scopes are the metadata's `scopes_supported`.
+pub(crate) fn policy() -> McpPolicy {
+    McpPolicy::new()
+        .tool::<()>("whoami")
+        .tool::<ReadNotes>("list_notes")
+        .tool::<WriteNotes>("add_note")
 }
 
 /// Where the MCP endpoint is mounted.
@@ -58,33 +71,6 @@ impl<C: AsRequestContext> FromContextPart<C> for Caller {
     }
 }
 
-impl Caller {
-    /// `None` when the token carries the scopes `S`; else the tool's answer: an error result
-    /// (`isError: true`) that names the missing scopes.
-    ///
-    /// A result, not a JSON-RPC error: the request was valid and reached the tool, which
-    /// refused it, and MCP clients show a result's text to the model and the user (who can
-    /// ask for a token with the scope), while they often show a protocol error only as a
-    /// failure. The token itself was already checked by the layer, whose refusals are HTTP
-    /// 401/403 with RFC 6750 challenges.
-    fn refuse_without<S: ScopeSet>(&self, tool: &str) -> Option<CallToolResult> {
-        if S::is_satisfied_by(self.0.scopes()) {
-            return None;
-        }
-        let granted: Vec<&str> = self.0.scopes().iter().collect();
-        Some(CallToolResult::error(vec![ContentBlock::text(format!(
-            "insufficient_scope: {tool} needs the scope {}, which the access token lacks \
-             (it has: {}); ask for a token with it",
-            S::SCOPES.join(" "),
-            if granted.is_empty() {
-                "none".to_owned()
-            } else {
-                granted.join(" ")
-            },
-        ))]))
-    }
-}
-
 /// The arguments of `add_note`.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub(crate) struct AddNote {
@@ -111,13 +97,11 @@ impl NotesServer {
         )]))
     }
 
+    // The layer's policy checked the scope before the call reached rmcp.
     #[tool(description = "List your notes. Needs the scope read:notes.")]
-    async fn list_notes(&self, caller: Caller) -> Result<CallToolResult, ErrorData> {
-        if let Some(refused) = caller.refuse_without::<ReadNotes>("list_notes") {
-            return Ok(refused);
-        }
+    async fn list_notes(&self, Caller(auth): Caller) -> Result<CallToolResult, ErrorData> {
         let notes = self.notes.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let mine = notes.get(caller.0.sub()).cloned().unwrap_or_default();
+        let mine = notes.get(auth.sub()).cloned().unwrap_or_default();
         Ok(CallToolResult::success(vec![ContentBlock::text(
             json!({ "notes": mine }).to_string(),
         )]))
@@ -126,14 +110,11 @@ impl NotesServer {
     #[tool(description = "Add a note. Needs the scope write:notes.")]
     async fn add_note(
         &self,
-        caller: Caller,
+        Caller(auth): Caller,
         Parameters(AddNote { text }): Parameters<AddNote>,
     ) -> Result<CallToolResult, ErrorData> {
-        if let Some(refused) = caller.refuse_without::<WriteNotes>("add_note") {
-            return Ok(refused);
-        }
         let mut notes = self.notes.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let mine = notes.entry(caller.0.sub().to_owned()).or_default();
+        let mine = notes.entry(auth.sub().to_owned()).or_default();
         mine.push(text);
         Ok(CallToolResult::success(vec![ContentBlock::text(
             json!({ "added": true, "count": mine.len() }).to_string(),
@@ -144,8 +125,8 @@ impl NotesServer {
 #[tool_handler(name = "axum-logto-notes", version = "0.1.0")]
 impl ServerHandler for NotesServer {}
 
-/// The MCP endpoint at [`MCP_PATH`] behind `LogtoLayer`, and the protected-resource metadata
-/// outside it. `public_host` is the host of the public URL (`PUBLIC_URL`): rmcp answers 403 to
+/// The MCP endpoint at [`MCP_PATH`] behind `LogtoLayer` with the [`policy`], and the
+/// protected-resource metadata outside it. `public_host` is the host of the public URL (`PUBLIC_URL`): rmcp answers 403 to
 /// any other `Host` than loopback's, against DNS rebinding, so a public host must be allowed.
 pub(crate) fn router(logto: LogtoState, public_host: Option<&str>) -> Router {
     let mut allowed_hosts = vec!["localhost", "127.0.0.1", "::1"];
@@ -165,9 +146,9 @@ pub(crate) fn router(logto: LogtoState, public_host: Option<&str>) -> Router {
     );
     Router::new()
         .nest_service(MCP_PATH, mcp)
-        // Every request to the MCP endpoint needs a valid token for this server (`route_layer`:
-        // other paths stay 404).
-        .route_layer(LogtoLayer::new(logto.clone()))
+        // Every request to the MCP endpoint needs a valid token for this server, and each
+        // operation what the policy says (`route_layer`: other paths stay 404).
+        .route_layer(LogtoLayer::new(logto.clone()).mcp(policy()))
         // Outside the layer: the 401 challenge names this document, so it must be public.
         .merge(logto.resource_metadata_router())
 }

@@ -207,7 +207,8 @@ impl AuthInfo {
         self.0.client_id.as_deref() == Some(self.0.sub.as_str())
     }
 
-    /// The granted scopes.
+    /// The granted scopes: the token's `scope` claim, then the scopes they imply by the
+    /// state's [`scope_implies`](crate::LogtoStateBuilder::scope_implies) (none by default).
     pub fn scopes(&self) -> &Scopes {
         &self.0.scopes
     }

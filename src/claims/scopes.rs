@@ -35,6 +35,13 @@ impl Scopes {
         Self(scopes)
     }
 
+    /// Adds `scope` unless it is granted already (a scope a hierarchy implies).
+    pub(crate) fn insert(&mut self, scope: &str) {
+        if !self.contains(scope) {
+            self.0.push(scope.into());
+        }
+    }
+
     /// Whether `scope` is granted.
     pub fn contains(&self, scope: &str) -> bool {
         self.0.iter().any(|s| &**s == scope)

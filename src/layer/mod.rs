@@ -1,34 +1,45 @@
 //! [`LogtoLayer`]: a tower layer that validates the bearer token of every request before the
 //! inner service runs, for whole routers and for any tower service (a nested router, an MCP
-//! server mounted with `nest_service`, a tonic gRPC server).
+//! server mounted with `nest_service`, a tonic gRPC server); per-operation policies for MCP
+//! servers (`mcp`) and gRPC methods (`grpc_methods`), on the rules of `policy`.
 
 #[cfg(feature = "tonic")]
 mod grpc;
+#[cfg(feature = "tonic")]
+mod grpc_methods;
+mod mcp;
+mod policy;
+mod private;
 
 use std::future::Future;
 use std::pin::Pin;
+#[cfg(feature = "tonic")]
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::response::IntoResponse;
 use bytes::Bytes;
-use http::header::CACHE_CONTROL;
 use http::request::Parts;
-use http::{HeaderValue, Request, Response};
+use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
 #[cfg(feature = "tonic")]
 pub use grpc::AuthInfoExt;
+#[cfg(feature = "tonic")]
+pub use grpc_methods::GrpcPolicy;
+pub use mcp::{McpLayer, McpPolicy, McpService};
+#[cfg(fuzzing)]
+pub(crate) use mcp::{body_operations, header_operation};
 
 use crate::check::ClaimCheck;
-use crate::claims::NoClaims;
 use crate::credentials::Place;
-use crate::extract::{AnyOrg, grant};
 use crate::rejection::AuthRejection;
 use crate::scope::ScopeSet;
 use crate::state::LogtoState;
 use crate::token::Policy;
+use policy::Gate;
 
 /// Validates the bearer token of every request to the inner service, as the extractors do:
 /// the same decision (an access token for this API, no organization-level token, and
@@ -49,6 +60,11 @@ use crate::token::Policy;
 /// service (`nest_service`, tonic's `Server::builder().layer(..)`). With the `tonic` feature,
 /// a gRPC request (`content-type: application/grpc…`) is refused with a gRPC status instead
 /// of an HTTP one (see `AuthInfoExt`).
+///
+/// A server that multiplexes many operations over one endpoint gives each its own scopes,
+/// and refuses those it does not list: [`mcp`](Self::mcp) for an MCP server's tools,
+/// resources, prompts and methods ([`McpPolicy`]), `grpc` for gRPC methods (`GrpcPolicy`,
+/// feature `tonic`).
 ///
 /// ```
 /// use axum::{routing::get, Extension, Router};
@@ -74,18 +90,23 @@ use crate::token::Policy;
 /// ```
 #[derive(Clone)]
 pub struct LogtoLayer {
-    logto: LogtoState,
-    optional: bool,
-    policy: Policy<'static>,
+    gate: Gate,
+    /// The scopes of each gRPC method, if set.
+    #[cfg(feature = "tonic")]
+    grpc: Option<Arc<GrpcPolicy>>,
 }
 
 impl LogtoLayer {
     /// A layer that requires a valid access token for this API on every request.
     pub fn new(logto: LogtoState) -> Self {
         Self {
-            logto,
-            optional: false,
-            policy: Policy::global(),
+            gate: Gate {
+                logto,
+                optional: false,
+                policy: Policy::global(),
+            },
+            #[cfg(feature = "tonic")]
+            grpc: None,
         }
     }
 
@@ -93,17 +114,19 @@ impl LogtoLayer {
     /// with `Option<Extension<AuthInfo>>`, since a plain `Extension` answers 500 to them); a
     /// request with a bad token is still refused. A request with another scheme
     /// (`Authorization: DPoP …`, `Basic …`) carries no bearer token and passes as anonymous.
-    /// Default: a token is required.
+    /// With a per-operation policy ([`mcp`](Self::mcp), `grpc`), only to the operations that
+    /// need no scope. Default: a token is required.
     pub fn optional(mut self) -> Self {
-        self.optional = true;
+        self.gate.optional = true;
         self
     }
 
     /// Requires the scopes `S` too (a [`scopes!`](crate::scopes) marker, a tuple of them, or
     /// [`AnyOf`](crate::AnyOf)): 403 `insufficient_scope` naming them otherwise, as
-    /// [`RequireScopes<S>`](crate::RequireScopes). Default: no scope.
+    /// [`RequireScopes<S>`](crate::RequireScopes). With a per-operation policy, of every
+    /// operation, before its own scopes. Default: no scope.
     pub fn require_scopes<S: ScopeSet>(mut self) -> Self {
-        self.policy = self.policy.scopes::<S>();
+        self.gate.policy = self.gate.policy.scopes::<S>();
         self
     }
 
@@ -111,17 +134,39 @@ impl LogtoLayer {
     /// [`MachineOnly`](crate::MachineOnly)): 403 with its description otherwise, as
     /// [`RequireCheck<K>`](crate::RequireCheck). Default: none.
     pub fn require_check<K: ClaimCheck>(mut self) -> Self {
-        self.policy = self.policy.check::<K>();
+        self.gate.policy = self.gate.policy.check::<K>();
         self
+    }
+
+    /// Scopes per gRPC method (feature `tonic`): each call is decided with the scopes
+    /// `methods` lists for its `/package.Service/Method` path, and a method it does not
+    /// list is refused with `permission_denied` (see [`GrpcPolicy`]). Default: every method
+    /// needs only what the layer needs.
+    #[cfg(feature = "tonic")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
+    pub fn grpc(mut self, methods: GrpcPolicy) -> Self {
+        self.grpc = Some(Arc::new(methods));
+        self
+    }
+
+    /// Scopes per MCP operation: the layer for an MCP server (rmcp's `StreamableHttpService`
+    /// under `nest_service`, say) that decides each JSON-RPC request with the scopes
+    /// `policy` lists for its method, tool, resource or prompt, and refuses what it does not
+    /// list with 403 `insufficient_scope` (see [`McpPolicy`]).
+    pub fn mcp(self, policy: McpPolicy) -> McpLayer {
+        McpLayer::new(self.gate, policy)
     }
 }
 
 impl std::fmt::Debug for LogtoLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogtoLayer")
-            .field("optional", &self.optional)
-            .field("policy", &self.policy)
-            .finish_non_exhaustive()
+        let mut debug = f.debug_struct("LogtoLayer");
+        debug
+            .field("optional", &self.gate.optional)
+            .field("policy", &self.gate.policy);
+        #[cfg(feature = "tonic")]
+        debug.field("grpc", &self.grpc);
+        debug.finish_non_exhaustive()
     }
 }
 
@@ -188,15 +233,7 @@ where
             match authorize(&mut parts, &layer).await {
                 Ok(place) => {
                     let mut response = inner.call(Request::from_parts(parts, body)).await?;
-                    if matches!(place, Some(Place::Query | Place::Cookie)) {
-                        // RFC 6750 §2.3: a response to a URL that holds a token is private;
-                        // and shared caches keep answers to `Authorization` requests private
-                        // by themselves (RFC 9111 §3.5), not those to cookies.
-                        response
-                            .headers_mut()
-                            .entry(CACHE_CONTROL)
-                            .or_insert(HeaderValue::from_static("private"));
-                    }
+                    private::mark(place, &mut response);
                     Ok(response.map(Body::new))
                 }
                 Err(rejection) => Ok(refuse(&parts, rejection)),
@@ -205,17 +242,15 @@ where
     }
 }
 
-/// The extractors' own path, with the layer's policy; the verified token is left in the
-/// extensions for later extractors, and its `AuthInfo` for the inner service. Where the token
-/// was, if the request had one.
+/// The extractors' own path, with the layer's policy (or, for a gRPC call behind a
+/// [`GrpcPolicy`], its method's); see [`Gate`]. Where the token was, if the request had one.
 async fn authorize(parts: &mut Parts, layer: &LogtoLayer) -> Result<Option<Place>, AuthRejection> {
-    let granted =
-        grant::<(), AnyOrg, NoClaims>(parts, &layer.logto, &(), &layer.policy, layer.optional)
-            .await?;
-    Ok(granted.map(|granted| {
-        parts.extensions.insert(granted.info);
-        granted.place
-    }))
+    #[cfg(feature = "tonic")]
+    if let Some(methods) = &layer.grpc {
+        let rule = methods.rule(parts.uri.path());
+        return layer.gate.grant_operation(parts, rule).await;
+    }
+    layer.gate.grant(parts).await
 }
 
 /// The answer to a refused request: a gRPC status to a gRPC client (feature `tonic`), else

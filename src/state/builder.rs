@@ -12,6 +12,7 @@ use crate::keys::{KeyStore, default_client};
 use crate::metadata::{Published, ResourceMetadata};
 use crate::rejection::{AuthRejection, RejectionContext, RejectionHook, is_quotable_realm};
 use crate::revocation::{RevocationStore, Revocations};
+use crate::scope::{Scope, ScopeHierarchy, ScopeSet};
 use crate::settings::{
     DEFAULT_FETCH_TIMEOUT, DEFAULT_LEEWAY, DEFAULT_MAX_KEY_SET_AGE, DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_MAX_TOKEN_SIZE, DEFAULT_REFRESH_INTERVAL, DEFAULT_RETRY_INTERVAL,
@@ -70,6 +71,7 @@ pub struct LogtoStateBuilder {
     max_token_lifetime: Option<Duration>,
     revocation_store: Option<Arc<dyn RevocationStore>>,
     revocations_fail_closed: bool,
+    scope_hierarchy: ScopeHierarchy,
 }
 
 impl fmt::Debug for LogtoStateBuilder {
@@ -101,6 +103,7 @@ impl fmt::Debug for LogtoStateBuilder {
             .field("max_token_lifetime", &self.max_token_lifetime)
             .field("revocation_store", &self.revocation_store)
             .field("revocations_fail_closed", &self.revocations_fail_closed)
+            .field("scope_implies", &self.scope_hierarchy)
             .finish()
     }
 }
@@ -134,6 +137,7 @@ impl LogtoStateBuilder {
             max_token_lifetime: None,
             revocation_store: None,
             revocations_fail_closed: false,
+            scope_hierarchy: ScopeHierarchy::default(),
         }
     }
 
@@ -551,6 +555,60 @@ impl LogtoStateBuilder {
         self
     }
 
+    /// Declares that the scope `B` implies every scope of `N` (a marker or a tuple of them):
+    /// a token granted `B` counts as granted them too, in every check of this state — the
+    /// extractors, [`LogtoLayer`](crate::LogtoLayer) and its per-operation policies,
+    /// [`LogtoState::authorize`] — and in [`AuthInfo::scopes`](crate::AuthInfo::scopes).
+    /// Implications chain (`admin` → `write:notes` → `read:notes`); call it once per broad
+    /// scope, or again to add to one. Default: no scope implies another.
+    ///
+    /// The implied scopes are added once per verified token, when its claims are read (the
+    /// verified-token cache keeps the expanded set), after the token's own. Challenges
+    /// still name the scopes a route or an operation requires (`scope="read:notes"`), not
+    /// the broader ones that would imply them. MCP servers must honour such hierarchies
+    /// (MCP authorization, "Step-Up Authorization Flow").
+    ///
+    /// ```
+    /// use axum_logto::{scopes, LogtoState, Policy};
+    ///
+    /// scopes! {
+    ///     pub ReadNotes = "read:notes";
+    ///     pub WriteNotes = "write:notes";
+    ///     pub NotesAdmin = "notes:admin";
+    /// }
+    ///
+    /// let logto = LogtoState::builder("https://my-tenant.logto.app")
+    ///     .audience("https://api.example.com")
+    ///     .scope_implies::<NotesAdmin, WriteNotes>()
+    ///     .scope_implies::<WriteNotes, ReadNotes>()
+    ///     .build()
+    ///     .unwrap();
+    /// // A token with `notes:admin` passes `RequireScopes<ReadNotes>`, and
+    /// // `logto.authorize(token, &Policy::global().scopes::<ReadNotes>())`.
+    /// # let _ = (logto, Policy::global());
+    /// ```
+    ///
+    /// `N` lists scopes that are all implied: `AnyOf` is refused when the program is built
+    /// (a constant evaluated with the call; `cargo check` does not evaluate it):
+    ///
+    /// ```compile_fail
+    /// # use axum_logto::{scopes, AnyOf, LogtoState};
+    /// # scopes! { pub Admin = "admin"; pub Read = "read"; pub Write = "write"; }
+    /// let builder = LogtoState::builder("https://my-tenant.logto.app")
+    ///     .scope_implies::<Admin, AnyOf<(Read, Write)>>(); // one of them? refused
+    /// ```
+    pub fn scope_implies<B: Scope, N: ScopeSet>(mut self) -> Self {
+        const {
+            assert!(
+                !N::ANY_OF,
+                "scope_implies: a scope implies all of a set, not one of an AnyOf"
+            );
+        };
+        self.scope_hierarchy
+            .declare(<B as ScopeSet>::SCOPES[0], N::SCOPES);
+        self
+    }
+
     /// Checks the configuration and builds the state. Does no network I/O (and needs no
     /// runtime): keys load on first use, or when [`LogtoState::preload`] is awaited.
     ///
@@ -558,7 +616,8 @@ impl LogtoStateBuilder {
     ///
     /// [`ConfigError`] when a URL is invalid or insecure, no audience is configured (see
     /// [`org_tokens_only`](Self::org_tokens_only)), the realm or an audience is unusable, a
-    /// limit is zero, or the default HTTP client cannot be built.
+    /// limit is zero, the metadata's `scopes_supported` lists `offline_access` or a malformed
+    /// scope, or the default HTTP client cannot be built.
     pub fn build(self) -> Result<LogtoState, ConfigError> {
         let urls = self.urls()?;
         self.check_limits()?;
@@ -600,6 +659,7 @@ impl LogtoStateBuilder {
             verified_cache_bytes: self.verified_cache_bytes,
             allowed_clients: self.allowed_clients,
             max_token_lifetime: self.max_token_lifetime,
+            scope_hierarchy: self.scope_hierarchy,
         };
         // A rule lives until no token it could match is still valid: its moment, plus the
         // longest lifetime a token may have (Logto's maximum, a day, unless bounded), plus the
@@ -747,6 +807,9 @@ impl LogtoStateBuilder {
         issuers: &[String],
     ) -> Result<Published, ConfigError> {
         let public_url = parse_url(&metadata.public_url, "resource_metadata public_url")?;
+        if let Some(value) = metadata.unsupported_scope().map(str::to_owned) {
+            return Err(ConfigError::ScopeNotSupported { value });
+        }
         let resource = metadata
             .resource
             .clone()

@@ -73,6 +73,14 @@ pub enum ConfigError {
     /// Protected-resource metadata is configured, but there is no audience to take its
     /// `resource` from: set [`ResourceMetadata::resource`](crate::ResourceMetadata::resource).
     MissingResource,
+    /// An entry of the protected-resource metadata's
+    /// [`scopes_supported`](crate::ResourceMetadata::scopes_supported) that is not an RFC 6749
+    /// scope-token (empty, a space, a quote…), or is `offline_access`, which asks for a
+    /// refresh token and is no permission on the resource (MCP servers should not list it).
+    ScopeNotSupported {
+        /// The value refused.
+        value: String,
+    },
     /// The default HTTP client could not be built (TLS backend initialisation failed).
     HttpClient,
     /// A [`LogtoClient`](crate::LogtoClient)'s application id or secret is empty.
@@ -123,6 +131,15 @@ impl fmt::Display for ConfigError {
             Self::MissingResource => f.write_str(
                 "the protected-resource metadata needs a resource: configure an audience, or \
                  set ResourceMetadata::resource",
+            ),
+            Self::ScopeNotSupported { value } if value == "offline_access" => f.write_str(
+                "scopes_supported lists offline_access, which asks for a refresh token and is \
+                 no permission on this resource: leave it out (a client that wants a refresh \
+                 token asks for it itself)",
+            ),
+            Self::ScopeNotSupported { value } => write!(
+                f,
+                "the scopes_supported entry {value:?} is not an RFC 6749 scope-token"
             ),
             Self::HttpClient => f.write_str("the default HTTP client could not be built"),
             Self::MissingApplication => f.write_str(

@@ -165,7 +165,8 @@ impl Validator {
         }
         tracing::trace!(kid = ?kid, alg = header.alg.name(), "token signature verified");
         let claims = compact::decode_json_object(compact.payload_b64)?;
-        Ok((payload::auth_info(claims)?, key))
+        let hierarchy = &self.settings.scope_hierarchy;
+        Ok((payload::auth_info(claims, hierarchy)?, key))
     }
 
     /// The one decision, for a token whose signature verified (or that the verified-token

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::error::InvalidTokenReason;
 use crate::claims::{Actor, AuthInfo, AuthInfoData, NumericDate, Scopes};
+use crate::scope::ScopeHierarchy;
 
 const BAD: InvalidTokenReason = InvalidTokenReason::InvalidClaims;
 
@@ -33,9 +34,12 @@ fn numeric_date(
     }
 }
 
-/// Builds the typed view of a payload. A sender-constrained token (`cnf`) is refused here:
-/// nothing checks its proof of possession.
-pub(crate) fn auth_info(claims: Map<String, Value>) -> Result<AuthInfo, InvalidTokenReason> {
+/// Builds the typed view of a payload; its scopes with those `hierarchy` implies. A
+/// sender-constrained token (`cnf`) is refused here: nothing checks its proof of possession.
+pub(crate) fn auth_info(
+    claims: Map<String, Value>,
+    hierarchy: &ScopeHierarchy,
+) -> Result<AuthInfo, InvalidTokenReason> {
     if claims.contains_key("cnf") {
         return Err(InvalidTokenReason::SenderConstrained);
     }
@@ -56,7 +60,7 @@ pub(crate) fn auth_info(claims: Map<String, Value>) -> Result<AuthInfo, InvalidT
     };
     let scopes = match claims.get("scope") {
         None => Scopes::default(),
-        Some(Value::String(s)) => Scopes::parse(s),
+        Some(Value::String(s)) => hierarchy.expand(Scopes::parse(s)),
         Some(_) => return Err(BAD),
     };
     Ok(AuthInfo::new(AuthInfoData {
@@ -82,6 +86,10 @@ mod tests {
     use super::*;
     use crate::claims::ClaimTypeError;
     use serde_json::json;
+
+    fn auth_info(claims: Map<String, Value>) -> Result<AuthInfo, InvalidTokenReason> {
+        super::auth_info(claims, &ScopeHierarchy::default())
+    }
 
     fn claims(value: Value) -> Map<String, Value> {
         match value {

@@ -3,7 +3,8 @@
 //! (`tests/provider/server.mjs`, configured like Logto), and every step over loopback HTTP:
 //! the 401 challenge names the protected-resource metadata, the metadata names the
 //! authorization server, its discovery document names the token endpoint, and the token from
-//! there opens the MCP endpoint, where each tool checks its own scope.
+//! there opens the MCP endpoint, where the layer's policy checks each tool's scope: a tool
+//! called without it is 403 with the scope to ask for, and a new token with it succeeds.
 //!
 //! Needs Node.js (see `tests/common/provider.rs`). Run only these tests with
 //! `cargo test --all-features --test it e2e_mcp`.
@@ -118,7 +119,7 @@ async fn serve_mcp_server(provider: &Provider) -> String {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let logto = LogtoState::builder(&provider.base)
         .audience(MCP_AUDIENCE)
-        .resource_metadata(ResourceMetadata::new(&base).scopes_supported(app::MCP_SCOPES))
+        .resource_metadata(ResourceMetadata::new(&base).scopes_supported(app::policy().scopes()))
         .build()
         .unwrap();
     tokio::spawn(async move {
@@ -233,15 +234,26 @@ async fn an_mcp_client_finds_the_issuer_gets_a_token_and_calls_the_tools() {
             "machine_to_machine": true,
         })
     );
-    let (is_error, text) = client
-        .call_tool("add_note", json!({"text": "from the e2e test"}))
-        .await;
-    assert!(
-        is_error,
-        "add_note without write:notes must be refused: {text}"
+    // add_note without write:notes: 403, and the challenge says which scope to ask for and
+    // where the metadata is (the step-up signal of MCP's authorization spec).
+    let add = json!({
+        "jsonrpc": "2.0",
+        "id": 99,
+        "method": "tools/call",
+        "params": {"name": "add_note", "arguments": {"text": "from the e2e test"}},
+    });
+    let response = post(&endpoint, Some(&client.token), &add).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let challenge = response.headers()[WWW_AUTHENTICATE].to_str().unwrap();
+    assert_eq!(
+        challenge_param(challenge, "error"),
+        Some("insufficient_scope")
     );
-    assert!(text.starts_with("insufficient_scope: "), "{text}");
-    assert!(text.contains("write:notes"), "{text}");
+    assert_eq!(challenge_param(challenge, "scope"), Some("write:notes"));
+    assert_eq!(
+        challenge_param(challenge, "resource_metadata"),
+        Some(metadata_url.as_str())
+    );
     let (is_error, text) = client.call_tool("list_notes", json!({})).await;
     assert!(!is_error, "{text}");
     assert_eq!(
@@ -249,8 +261,12 @@ async fn an_mcp_client_finds_the_issuer_gets_a_token_and_calls_the_tools() {
         json!({"notes": []})
     );
 
-    // (f) A second token with write:notes too: add_note succeeds.
-    client.token = client_credentials(&token_endpoint, "read:notes write:notes").await;
+    // (f) A second token with the challenge's scope too: add_note succeeds.
+    let scope = format!(
+        "read:notes {}",
+        challenge_param(challenge, "scope").unwrap()
+    );
+    client.token = client_credentials(&token_endpoint, &scope).await;
     let (is_error, text) = client
         .call_tool("add_note", json!({"text": "from the e2e test"}))
         .await;

@@ -1,13 +1,14 @@
 //! gRPC with tonic (feature `tonic`): a real tonic server behind `LogtoLayer`, called by a real
 //! tonic client over loopback. The services are tonic-health's generated ones (no `protoc`):
 //! its ready-made health service, and our own implementation of the `Health` trait that reads
-//! the caller's `AuthInfo` from the request.
+//! the caller's `AuthInfo` from the request; and a `GrpcPolicy` that gives each method its
+//! scopes and refuses the methods it does not list.
 
 use std::time::Duration;
 
 use crate::common::API;
 use axum_logto::testing::TestIssuer;
-use axum_logto::{AuthInfoExt as _, LogtoLayer, LogtoState, scopes};
+use axum_logto::{AuthInfoExt as _, GrpcPolicy, LogtoLayer, LogtoState, scopes};
 use tokio::net::TcpListener;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint, Server};
@@ -181,4 +182,81 @@ async fn the_service_gets_the_callers_auth_info_and_scopes_are_checked() {
             "the access token lacks a scope this resource requires"
         )
     );
+}
+
+/// A tonic server on loopback with `WhoAmI` behind `layer`.
+async fn server_behind(layer: LogtoLayer) -> Channel {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(
+        Server::builder()
+            .layer(layer)
+            .add_service(HealthServer::new(WhoAmI))
+            .serve_with_incoming(TcpIncoming::from(listener)),
+    );
+    Endpoint::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .timeout(Duration::from_secs(10))
+        .connect()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn each_method_has_its_scopes_and_an_unlisted_one_is_refused() {
+    let issuer = TestIssuer::start().await;
+    let logto = issuer.state_builder(API).build().unwrap();
+    let methods = GrpcPolicy::new().method::<ReadDocs>("/grpc.health.v1.Health/Check");
+    let mut client =
+        HealthClient::new(server_behind(LogtoLayer::new(logto.clone()).grpc(methods)).await);
+    let reader = format!(
+        "Bearer {}",
+        issuer
+            .token()
+            .sub("g1")
+            .audience(API)
+            .scopes(["read:docs"])
+            .sign()
+    );
+    let nobody = format!("Bearer {}", issuer.token().audience(API).sign());
+
+    // Listed, with its scope: served, and the service reads the caller.
+    let answer = client.check(request(&[&reader])).await.unwrap();
+    assert_eq!(answer.metadata().get("x-sub").unwrap(), "g1");
+    // Listed, without its scope: permission_denied with the fixed description.
+    let status = client.check(request(&[&nobody])).await.unwrap_err();
+    assert_eq!(
+        (status.code(), status.message()),
+        (
+            Code::PermissionDenied,
+            "the access token lacks a scope this resource requires"
+        )
+    );
+    // Unlisted (Watch): refused whatever the token, before the service runs.
+    let status = client.watch(request(&[&reader])).await.unwrap_err();
+    assert_eq!(
+        (status.code(), status.message()),
+        (
+            Code::PermissionDenied,
+            "this operation is not allowed for any access token"
+        )
+    );
+    // A bad or missing token is still unauthenticated first.
+    let status = client.watch(request(&[])).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+
+    // A whole-service entry, and a method's own entry over it: Watch reaches the service
+    // (which answers unimplemented), Check still needs read:docs.
+    let methods = GrpcPolicy::new()
+        .service::<()>("/grpc.health.v1.Health/*")
+        .method::<ReadDocs>("/grpc.health.v1.Health/Check");
+    let mut client = HealthClient::new(server_behind(LogtoLayer::new(logto).grpc(methods)).await);
+    let status = client.watch(request(&[&nobody])).await.unwrap_err();
+    assert_eq!(
+        (status.code(), status.message()),
+        (Code::Unimplemented, "watch")
+    );
+    let status = client.check(request(&[&nobody])).await.unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    client.check(request(&[&reader])).await.unwrap();
 }

@@ -26,10 +26,15 @@ mod deployments;
 mod e2e_mcp;
 mod e2e_provider;
 mod extractors;
+// tonic's gRPC client and server against the layer (the crate's `tonic` feature).
+#[cfg(feature = "tonic")]
 mod grpc;
+mod hierarchy;
 mod key_fetch;
 mod key_store;
 mod layer;
+mod mcp_clients;
+mod mcp_policy;
 mod mcp_server;
 mod metadata;
 mod organizations;

@@ -62,7 +62,8 @@ async fn the_router() {
     let logto = issuer
         .state_builder(MCP_AUDIENCE)
         .resource_metadata(
-            ResourceMetadata::new("https://mcp.example.com").scopes_supported(app::MCP_SCOPES),
+            ResourceMetadata::new("https://mcp.example.com")
+                .scopes_supported(app::policy().scopes()),
         )
         .build()
         .unwrap();
@@ -102,6 +103,10 @@ async fn the_router() {
     assert_eq!(metadata["resource"], MCP_AUDIENCE);
     assert_eq!(metadata["authorization_servers"], json!([issuer.issuer()]));
     assert_eq!(
+        metadata["scopes_supported"],
+        json!(["read:notes", "write:notes"])
+    );
+    assert_eq!(
         reqwest::get(format!("{base}/other"))
             .await
             .unwrap()
@@ -109,7 +114,7 @@ async fn the_router() {
         StatusCode::NOT_FOUND
     );
 
-    // The tools read the caller and check their scopes.
+    // The tools read the caller; the layer checks their scopes.
     let (is_error, text) =
         tool_answer(call(&base, None, Some(&reader), "whoami", json!({})).await).await;
     assert!(!is_error);
@@ -119,22 +124,34 @@ async fn the_router() {
         (&json!("u1"), &json!(["read:notes"]))
     );
     let note = json!({"text": "n1"});
-    let (is_error, text) =
-        tool_answer(call(&base, None, Some(&reader), "add_note", note.clone()).await).await;
-    assert!(is_error);
+    let metadata_url = "https://mcp.example.com/.well-known/oauth-protected-resource";
+    let refused = call(&base, None, Some(&reader), "add_note", note.clone()).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert_eq!(
-        text,
-        "insufficient_scope: add_note needs the scope write:notes, which the access token lacks \
-         (it has: read:notes); ask for a token with it"
+        refused.headers()[WWW_AUTHENTICATE].to_str().unwrap(),
+        format!(
+            "Bearer realm=\"{MCP_AUDIENCE}\", error=\"insufficient_scope\", \
+             error_description=\"the access token lacks a scope this resource requires\", \
+             scope=\"write:notes\", resource_metadata=\"{metadata_url}\""
+        )
     );
     let (is_error, _) = tool_answer(call(&base, None, Some(&writer), "add_note", note).await).await;
     assert!(!is_error);
-    // Without read:notes, list_notes refuses too.
-    let (is_error, text) =
-        tool_answer(call(&base, None, Some(&token(&[])), "list_notes", json!({})).await).await;
-    assert!(is_error);
-    assert!(text.contains("needs the scope read:notes"), "{text}");
-    assert!(text.contains("(it has: none)"), "{text}");
+    // Without read:notes, list_notes is refused too.
+    let refused = call(&base, None, Some(&token(&[])), "list_notes", json!({})).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let challenge = refused.headers()[WWW_AUTHENTICATE].to_str().unwrap();
+    assert!(challenge.contains(r#"scope="read:notes""#), "{challenge}");
+    // A tool the policy does not list is refused, whatever the token: no scope would help.
+    let unlisted = call(&base, None, Some(&writer), "delete_all", json!({})).await;
+    assert_eq!(unlisted.status(), StatusCode::FORBIDDEN);
+    let challenge = unlisted.headers()[WWW_AUTHENTICATE].to_str().unwrap();
+    assert!(!challenge.contains("scope=\""), "{challenge}");
+    assert!(
+        challenge
+            .contains(r#"error_description="this operation is not allowed for any access token""#),
+        "{challenge}"
+    );
     let (_, text) =
         tool_answer(call(&base, None, Some(&reader), "list_notes", json!({})).await).await;
     assert_eq!(text, r#"{"notes":["n1"]}"#);
@@ -215,7 +232,7 @@ fn the_binary_prints_tokens_and_curl_lines_that_work_as_printed() {
     assert_eq!(tokens.len(), 2, "READ_TOKEN and WRITE_TOKEN");
     assert!(inspector, "an MCP Inspector line");
     assert!(cases.len() >= 6, "{} curl lines", cases.len());
-    assert!(cases.iter().any(|(e, _)| e.ends_with("isError")));
+    assert!(cases.iter().any(|(e, _)| e == "403"));
     // The resource is the server's own URL, so that an MCP client's check (the resource is
     // the server's URL or a prefix of it) passes; its metadata says so too.
     let (resource, metadata_url) = published.expect("a `# resource …, metadata at …` line");
@@ -242,23 +259,17 @@ fn the_binary_prints_tokens_and_curl_lines_that_work_as_printed() {
             .expect("run curl (is curl installed?)");
         let output = String::from_utf8_lossy(&output.stdout);
         let (body, status) = output.rsplit_once('\n').unwrap_or(("", &output));
-        let (expected_status, is_error) = expected
-            .split_once(' ')
-            .map_or((expected.as_str(), false), |(status, rest)| {
-                (status, rest == "isError")
-            });
-        assert_eq!(status, expected_status, "{line}\n{body}");
-        if status == "401" {
+        assert_eq!(status, expected, "{line}\n{body}");
+        if status == "401" || status == "403" {
             assert!(body.contains("resource_metadata=\""), "{body}");
+        }
+        if status == "403" {
+            assert!(body.contains(r#"scope="write:notes""#), "{body}");
         }
         if body.contains("\"jsonrpc\"") {
             let answer: Value = serde_json::from_str(body).unwrap();
             assert!(answer.get("error").is_none(), "{line}\n{body}");
-            assert_eq!(
-                answer["result"]["isError"] == true,
-                is_error,
-                "{line}\n{body}"
-            );
+            assert!(answer["result"]["isError"] != true, "{line}\n{body}");
         }
     }
 }

@@ -220,3 +220,40 @@ fn metadata_needs_a_resource_and_a_safe_public_url() {
         }
     );
 }
+
+#[test]
+fn scopes_supported_come_from_a_policy_and_never_list_offline_access() {
+    let build = |scopes: &[&str]| {
+        LogtoState::builder("https://t.logto.app")
+            .audience("https://mcp.example.com/")
+            .resource_metadata(
+                ResourceMetadata::new("https://mcp.example.com").scopes_supported(scopes),
+            )
+            .build()
+    };
+    // MCP servers should not list offline_access (it asks for a refresh token, no
+    // permission on the resource); a malformed scope-token cannot be asked for.
+    for bad in ["offline_access", "read notes", "", "say\"hi"] {
+        let error = build(&["read:notes", bad]).unwrap_err();
+        assert_eq!(
+            error,
+            ConfigError::ScopeNotSupported {
+                value: bad.to_owned()
+            }
+        );
+        assert!(error.to_string().contains("scopes_supported"), "{error}");
+    }
+    assert!(
+        build(&["offline_access"])
+            .unwrap_err()
+            .to_string()
+            .contains("refresh token")
+    );
+    // From a per-operation policy: every scope it names, once.
+    let policy = axum_logto::McpPolicy::new()
+        .tool::<WriteNotes>("add_note")
+        .tool::<ReadNotes>("list_notes")
+        .resource::<ReadNotes>("notes://");
+    assert_eq!(policy.scopes(), ALL_SCOPES);
+    assert!(build(&policy.scopes()).is_ok());
+}

@@ -66,7 +66,7 @@ pub use rejection::AuthRejection;
 /// [`LogtoStateBuilder::http_client`]: build your client with `axum_logto::reqwest`, so that it
 /// is the same version as the crate's whatever your own `reqwest` dependency is.
 pub use reqwest;
-pub use scope::{AnyOf, Scope, ScopeSet};
+pub use scope::{AnyOf, Scope, ScopeDoc, ScopeSet};
 pub use state::{ConfigError, LogtoState, LogtoStateBuilder};
 pub use token::{CacheStats, InvalidTokenReason, Policy};
 
@@ -85,7 +85,7 @@ pub type UserToken = UserOnly;
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::scope::assert_scope_token;
+    pub use crate::scope::{assert_scope_token, first_doc_line};
 }
 
 // The README's examples are compiled and run as doc tests too.

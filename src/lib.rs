@@ -29,6 +29,9 @@ mod extract;
 mod keys;
 mod layer;
 mod metadata;
+#[cfg(any(feature = "aide", feature = "utoipa"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "aide", feature = "utoipa"))))]
+pub mod openapi;
 mod redact;
 mod rejection;
 mod scope;

@@ -1,6 +1,7 @@
 //! [`LogtoScheme`]: the tenant as an OpenAPI security scheme, its name, and the scopes it
 //! lists.
 
+#[cfg(feature = "aide")]
 use serde_json::{Map, Value, json};
 
 use crate::scope::ScopeDoc;
@@ -138,8 +139,23 @@ impl LogtoScheme {
         format!("{}/auth", self.issuer)
     }
 
+    /// The kind of scheme.
+    #[cfg(feature = "utoipa")]
+    pub(crate) fn scheme_kind(&self) -> SchemeKind {
+        self.kind
+    }
+
+    /// The scopes given to [`scopes`](Self::scopes), then `more`.
+    pub(crate) fn all_scopes(&self, more: &[(String, String)]) -> Vec<(String, String)> {
+        let mut all = self.scopes.clone();
+        for (name, text) in more {
+            add_scope(&mut all, name, text);
+        }
+        all
+    }
+
     /// The description the scheme carries.
-    fn description_text(&self) -> String {
+    pub(crate) fn description_text(&self) -> String {
         if let Some(description) = &self.description {
             return description.clone();
         }
@@ -162,6 +178,7 @@ impl LogtoScheme {
 
     /// The scheme as JSON (an OpenAPI Security Scheme Object), listing `scopes` after those
     /// given to [`scopes`](Self::scopes).
+    #[cfg(feature = "aide")]
     pub(crate) fn to_json(&self, scopes: &[(String, String)]) -> Value {
         let description = self.description_text();
         match self.kind {
@@ -177,11 +194,8 @@ impl LogtoScheme {
                 "description": description,
             }),
             SchemeKind::OAuth2 => {
-                let mut all = self.scopes.clone();
-                for (name, text) in scopes {
-                    add_scope(&mut all, name, text);
-                }
-                let scopes: Map<String, Value> = all
+                let scopes: Map<String, Value> = self
+                    .all_scopes(scopes)
                     .into_iter()
                     .map(|(name, text)| (name, Value::String(text)))
                     .collect();

@@ -3,11 +3,14 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use utoipa::Modify;
-use utoipa::openapi::security::SecurityScheme;
+use utoipa::openapi::security::{
+    AuthorizationCode, ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, OpenIdConnect,
+    Scopes, SecurityScheme,
+};
 use utoipa::openapi::{Components, OpenApi, PathItem, RefOr, Response, Schema, path::Operation};
 
 use super::responses::{ERROR_SCHEMA_NAME, error_responses, error_schema};
-use super::scheme::{LogtoScheme, add_scope};
+use super::scheme::{LogtoScheme, SchemeKind, add_scope};
 
 /// Declares the scheme under [its name](LogtoScheme::name), with the scopes given to
 /// [`scopes`](LogtoScheme::scopes) and every other scope an operation's annotation names for
@@ -69,11 +72,10 @@ impl Modify for LogtoScheme {
             }
         }
         let components = openapi.components.get_or_insert_with(Components::new);
-        if let Some(scheme) = from_json::<SecurityScheme>(self.to_json(&scopes)) {
-            components
-                .security_schemes
-                .insert(self.scheme_name().to_owned(), RefOr::T(scheme));
-        }
+        components.security_schemes.insert(
+            self.scheme_name().to_owned(),
+            RefOr::T(self.utoipa_scheme(&scopes)),
+        );
         if documented
             && !components.schemas.contains_key(ERROR_SCHEMA_NAME)
             && let Some(schema) = from_json::<Schema>(error_schema())
@@ -81,6 +83,47 @@ impl Modify for LogtoScheme {
             components
                 .schemas
                 .insert(ERROR_SCHEMA_NAME.to_owned(), RefOr::T(schema));
+        }
+    }
+}
+
+impl LogtoScheme {
+    /// The scheme with utoipa's constructors (its untagged `Flow` would read an authorization
+    /// code flow in JSON as an implicit one).
+    fn utoipa_scheme(&self, scopes: &[(String, String)]) -> SecurityScheme {
+        let description = self.description_text();
+        match self.scheme_kind() {
+            SchemeKind::OpenIdConnect => SecurityScheme::OpenIdConnect(
+                OpenIdConnect::with_description(self.discovery_url(), description),
+            ),
+            SchemeKind::Bearer => SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(description))
+                    .build(),
+            ),
+            SchemeKind::OAuth2 => {
+                let scopes: Scopes = self.all_scopes(scopes).into_iter().collect();
+                let token_url = self.token_url();
+                // Logto refreshes tokens at its token endpoint.
+                SecurityScheme::OAuth2(OAuth2::with_description(
+                    [
+                        Flow::AuthorizationCode(AuthorizationCode::with_refresh_url(
+                            self.authorization_url(),
+                            token_url.clone(),
+                            scopes.clone(),
+                            token_url.clone(),
+                        )),
+                        Flow::ClientCredentials(ClientCredentials::with_refresh_url(
+                            token_url.clone(),
+                            scopes,
+                            token_url,
+                        )),
+                    ],
+                    description,
+                ))
+            }
         }
     }
 }

@@ -9,7 +9,8 @@
 //! LOGTO_ENDPOINT=https://my-tenant.logto.app LOGTO_AUDIENCE=https://api.example.com cargo run --example demo --all-features
 //! ```
 //!
-//! `BIND` sets the address (default `127.0.0.1:3000`). `GET /metrics` answers the crate's metrics
+//! `BIND` sets the address (default `127.0.0.1:3000`). `GET /openapi.json` is its OpenAPI
+//! document, made from the handlers' extractors (aide). `GET /metrics` answers the crate's metrics
 //! (feature `metrics`) in Prometheus text format. The demo publishes its protected-resource
 //! metadata (RFC 9728) at `/.well-known/oauth-protected-resource` and names it in its 401
 //! challenges; the document's URL starts with `PUBLIC_URL` when set, else the address it
@@ -124,10 +125,14 @@ async fn main() -> Result<(), Box<dyn Error>> {
         );
     }
     println!("listening on {base}");
-    let app = app::router(logto).route(
+    let more = aide::axum::ApiRouter::new().api_route(
         "/metrics",
-        axum::routing::get(move || std::future::ready(metrics.render())),
+        aide::axum::routing::get_with(
+            move || std::future::ready(metrics.render()),
+            |op| op.description("The crate's metrics, Prometheus text format."),
+        ),
     );
+    let app = app::router_with(logto, more);
     axum::serve(listener, app).await?;
     Ok(())
 }

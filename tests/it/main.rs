@@ -30,6 +30,7 @@ mod key_store;
 mod layer;
 mod mcp_server;
 mod metadata;
+mod openapi;
 mod organizations;
 mod policy;
 mod scopes;

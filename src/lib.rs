@@ -9,6 +9,10 @@
     not(feature = "tonic"),
     doc = "[`AuthInfoExt`]: https://docs.rs/axum-logto/latest/axum_logto/trait.AuthInfoExt.html\n\n"
 )]
+#![cfg_attr(
+    not(any(feature = "aide", feature = "utoipa")),
+    doc = "[`openapi`]: https://docs.rs/axum-logto/latest/axum_logto/openapi/index.html\n\n"
+)]
 #![doc = include_str!("lib.md")]
 // The crate's lints are in Cargo.toml's `[lints]`; these two hold the library only (tests may
 // unwrap): nothing here may panic on input from a client or from the network.

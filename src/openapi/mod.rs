@@ -48,4 +48,4 @@ mod utoipa;
 pub use aide::ApiRouterExt;
 pub use check::{SecurityCheck, SecurityMismatch};
 pub use scheme::{DEFAULT_SCHEME_NAME, LogtoScheme, SchemeKind};
-pub use security::{OrgParameter, OrgSourceDoc, RouteSecurity, Security, TokenKind};
+pub use security::{OrgParameter, OrgSourceDoc, RouteSecurity, Security};

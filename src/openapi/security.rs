@@ -197,19 +197,6 @@ impl OrgSourceDoc for AnyOrg {
     const PARAMETER: Option<OrgParameter> = None;
 }
 
-/// Which token a route takes, for a sentence of the document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TokenKind {
-    /// An access token for this API ([`Auth`], [`RequireScopes`], [`RequireCheck`],
-    /// [`LogtoLayer`](crate::LogtoLayer)).
-    Api,
-    /// An organization token, `aud` = `urn:logto:organization:<id>` ([`OrgToken`]).
-    Org,
-    /// An access token for this API with an `organization_id` claim ([`OrgApiToken`]).
-    OrgApi,
-}
-
 /// What an extractor requires of a route, for its OpenAPI document: implemented by every
 /// extractor of this crate and by `Option` of each (which lets a request without a token
 /// through). The aide integration reads it from a handler's signature; with utoipa,
@@ -221,11 +208,6 @@ pub trait RouteSecurity {
     /// The scopes it names, with their descriptions.
     fn scope_docs() -> &'static [ScopeDoc] {
         &[]
-    }
-
-    /// Which token it takes.
-    fn token_kind() -> TokenKind {
-        TokenKind::Api
     }
 
     /// The parameter that names the organization, for organization extractors.
@@ -275,10 +257,6 @@ impl<O: OrgSourceDoc, S: ScopeSet, C> RouteSecurity for OrgToken<O, S, C> {
         S::DOCS
     }
 
-    fn token_kind() -> TokenKind {
-        TokenKind::Org
-    }
-
     fn org_parameter() -> Option<OrgParameter> {
         O::PARAMETER
     }
@@ -291,10 +269,6 @@ impl<O: OrgSourceDoc, S: ScopeSet, C> RouteSecurity for OrgApiToken<O, S, C> {
 
     fn scope_docs() -> &'static [ScopeDoc] {
         S::DOCS
-    }
-
-    fn token_kind() -> TokenKind {
-        TokenKind::OrgApi
     }
 
     fn org_parameter() -> Option<OrgParameter> {
@@ -310,10 +284,6 @@ impl<E: RouteSecurity> RouteSecurity for Option<E> {
 
     fn scope_docs() -> &'static [ScopeDoc] {
         E::scope_docs()
-    }
-
-    fn token_kind() -> TokenKind {
-        E::token_kind()
     }
 
     fn org_parameter() -> Option<OrgParameter> {

@@ -12,11 +12,11 @@ use aide::axum::ApiRouter;
 use aide::axum::routing::{get, post};
 use aide::openapi::OpenApi;
 use axum::extract::Path;
-use axum_logto::openapi::{ApiRouterExt as _, LogtoScheme, SchemeKind, Security, SecurityCheck};
+use axum_logto::openapi::{ApiRouterExt as _, LogtoScheme, SchemeKind};
 use axum_logto::testing::TestIssuer;
 use axum_logto::{
     AnyOf, Auth, LogtoLayer, LogtoState, OrgApiToken, OrgFromHeader, OrgFromPath, OrgToken,
-    RequireScopes, ResourceMetadata, Scope as _, scopes,
+    RequireScopes, ResourceMetadata, scopes,
 };
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -567,6 +567,7 @@ async fn aide_corner_cases_make_a_valid_document() {
     }
 }
 
+#[cfg(feature = "utoipa")]
 #[allow(dead_code)] // documented, not routed
 mod annotated {
     //! A utoipa-documented API: annotations that name the scope markers.
@@ -608,8 +609,11 @@ mod annotated {
     pub(super) struct ApiDoc;
 }
 
+#[cfg(feature = "utoipa")]
 #[tokio::test]
 async fn utoipa_annotations_are_checked_against_the_extractors() {
+    use axum_logto::Scope as _;
+    use axum_logto::openapi::{Security, SecurityCheck};
     use utoipa::{Modify as _, OpenApi as _};
 
     let issuer = TestIssuer::start().await;

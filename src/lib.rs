@@ -9,6 +9,10 @@
     not(feature = "tonic"),
     doc = "[`AuthInfoExt`]: https://docs.rs/axum-logto/latest/axum_logto/trait.AuthInfoExt.html\n[`GrpcPolicy`]: https://docs.rs/axum-logto/latest/axum_logto/struct.GrpcPolicy.html\n[`LogtoLayer::grpc`]: https://docs.rs/axum-logto/latest/axum_logto/struct.LogtoLayer.html#method.grpc\n\n"
 )]
+#![cfg_attr(
+    not(any(feature = "aide", feature = "utoipa")),
+    doc = "[`openapi`]: https://docs.rs/axum-logto/latest/axum_logto/openapi/index.html\n\n"
+)]
 #![doc = include_str!("lib.md")]
 // The crate's lints are in Cargo.toml's `[lints]`; these two hold the library only (tests may
 // unwrap): nothing here may panic on input from a client or from the network.
@@ -29,6 +33,9 @@ mod extract;
 mod keys;
 mod layer;
 mod metadata;
+#[cfg(any(feature = "aide", feature = "utoipa"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "aide", feature = "utoipa"))))]
+pub mod openapi;
 mod outbound;
 mod redact;
 mod rejection;
@@ -80,7 +87,7 @@ pub use reqwest;
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use revocation::RedisRevocations;
 pub use revocation::{Revocation, RevocationSink, RevocationStore, StoreError, StoreFuture};
-pub use scope::{AnyOf, Scope, ScopeSet};
+pub use scope::{AnyOf, Scope, ScopeDoc, ScopeSet};
 pub use state::{ConfigError, LogtoState, LogtoStateBuilder};
 pub use token::{CacheStats, InvalidTokenReason, Policy};
 pub use webhook::LogtoWebhook;
@@ -100,7 +107,7 @@ pub type UserToken = UserOnly;
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::scope::assert_scope_token;
+    pub use crate::scope::{assert_scope_token, first_doc_line};
 }
 
 // The README's examples are compiled and run as doc tests too, with the features they use

@@ -23,6 +23,52 @@ use crate::claims::Scopes;
 pub trait Scope: Send + Sync + 'static {
     /// The scope as it appears in the token's `scope` claim, for instance `read:docs`.
     const NAME: &'static str;
+    /// What the scope allows, in one line: the first line of its doc comment in
+    /// [`scopes!`](crate::scopes) (empty without one). OpenAPI documents show it beside the
+    /// scope's name.
+    const DESCRIPTION: &'static str = "";
+}
+
+/// A scope's name and its one-line description ([`Scope::NAME`], [`Scope::DESCRIPTION`]), as an
+/// OpenAPI document lists it: [`ScopeSet::DOCS`], or a constant declared by
+/// [`scopes!`](crate::scopes) with `const NAME: &[ScopeDoc];`.
+///
+/// ```
+/// use axum_logto::{scopes, ScopeDoc};
+///
+/// scopes! {
+///     pub const DOCUMENTED: &[ScopeDoc];
+///     /// Read documents.
+///     pub ReadDocs = "read:docs";
+/// }
+///
+/// assert_eq!(DOCUMENTED, [ScopeDoc::of::<ReadDocs>()]);
+/// assert_eq!((DOCUMENTED[0].name(), DOCUMENTED[0].description()), ("read:docs", "Read documents."));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ScopeDoc {
+    name: &'static str,
+    description: &'static str,
+}
+
+impl ScopeDoc {
+    /// The scope `S`, with its description.
+    pub const fn of<S: Scope>() -> Self {
+        Self {
+            name: <S as ScopeSet>::SCOPES[0],
+            description: S::DESCRIPTION,
+        }
+    }
+
+    /// The scope's name, as in the token's `scope` claim.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// What the scope allows, in one line (empty when it has no doc comment).
+    pub const fn description(&self) -> &'static str {
+        self.description
+    }
 }
 
 /// What a route requires: one [`Scope`], a tuple of them (all of them), [`AnyOf`] (at least
@@ -55,6 +101,8 @@ pub trait ScopeSet: sealed::Sealed + Send + Sync + 'static {
     const SCOPES: &'static [&'static str];
     /// `true` when any one of [`SCOPES`](Self::SCOPES) is enough, `false` when all are needed.
     const ANY_OF: bool = false;
+    /// [`SCOPES`](Self::SCOPES) with their descriptions, in the same order.
+    const DOCS: &'static [ScopeDoc] = &[];
 
     /// Whether `granted` satisfies this set.
     fn is_satisfied_by(granted: &Scopes) -> bool {
@@ -109,6 +157,7 @@ impl<S: Scope> ScopeSet for S {
         assert_scope_token(S::NAME);
         &[S::NAME]
     };
+    const DOCS: &'static [ScopeDoc] = &[ScopeDoc::of::<S>()];
 }
 
 impl sealed::Sealed for () {}
@@ -129,11 +178,13 @@ macro_rules! tuple_scope_sets {
         impl<$($name: Scope),+> sealed::Sealed for ($($name,)+) {}
         impl<$($name: Scope),+> ScopeSet for ($($name,)+) {
             const SCOPES: &'static [&'static str] = &[$(<$name as ScopeSet>::SCOPES[0]),+];
+            const DOCS: &'static [ScopeDoc] = &[$(ScopeDoc::of::<$name>()),+];
         }
         impl<$($name: Scope),+> sealed::Sealed for AnyOf<($($name,)+)> {}
         impl<$($name: Scope),+> ScopeSet for AnyOf<($($name,)+)> {
             const SCOPES: &'static [&'static str] = &[$(<$name as ScopeSet>::SCOPES[0]),+];
             const ANY_OF: bool = true;
+            const DOCS: &'static [ScopeDoc] = &[$(ScopeDoc::of::<$name>()),+];
         }
     };
 }
@@ -174,14 +225,51 @@ pub const fn assert_scope_token(scope: &str) {
     }
 }
 
+/// The first non-blank line of a doc comment, trimmed (called from [`scopes!`](crate::scopes)
+/// with the item's `#[doc]` strings, one per line of `///`).
+#[doc(hidden)]
+pub const fn first_doc_line(docs: &[&'static str]) -> &'static str {
+    let mut i = 0;
+    while i < docs.len() {
+        let mut rest = docs[i];
+        while !rest.is_empty() {
+            let bytes = rest.as_bytes();
+            let mut end = 0;
+            while end < bytes.len() && bytes[end] != b'\n' {
+                end += 1;
+            }
+            // `end` is at a `\n` or at the end: a character boundary either way.
+            let (line, tail) = rest.split_at(end);
+            let line = line.trim_ascii();
+            if !line.is_empty() {
+                return line;
+            }
+            // Past the `\n`, if any.
+            rest = if tail.is_empty() {
+                tail
+            } else {
+                tail.split_at(1).1
+            };
+        }
+        i += 1;
+    }
+    ""
+}
+
 /// Declares scope marker types from string literals, checked at compile time.
 ///
 /// Each entry is `[doc comments] [visibility] Name = "scope";`. The literal must be an
 /// RFC 6749 scope-token (non-empty, no whitespace, printable ASCII without `"` and `\`);
-/// anything else is a compile error. The type implements [`Scope`] and so [`ScopeSet`].
+/// anything else is a compile error. The type implements [`Scope`] (and so [`ScopeSet`]), with
+/// the first line of its doc comment as [`Scope::DESCRIPTION`], and `Display` (its name), so
+/// that the marker itself can stand where a scope's text is expected, as in utoipa's
+/// `security(("logto" = [ReadDocs]))`.
 ///
-/// An optional first line `[visibility] const NAME;` also declares a constant listing every
-/// scope of the block, in order: for a protected-resource document's `scopes_supported`, say.
+/// Optional first lines declare constants over every scope of the block, in order:
+/// `[visibility] const NAME;` a `&[&str]` of their names (for a protected-resource
+/// document's `scopes_supported`, say), and `[visibility] const NAME: &[ScopeDoc];` their
+/// names and descriptions (for an OpenAPI security scheme); either, both (in this order) or
+/// none.
 ///
 /// ```
 /// axum_logto::scopes! {
@@ -194,17 +282,25 @@ pub const fn assert_scope_token(scope: &str) {
 /// ```
 ///
 /// ```
-/// use axum_logto::{scopes, Scope};
+/// use axum_logto::{scopes, Scope, ScopeDoc};
 ///
 /// scopes! {
+///     pub const NAMES;
+///     pub const DOCUMENTED: &[ScopeDoc];
 ///     /// Read documents.
+///     ///
+///     /// More about it: not in the description.
 ///     pub ReadDocs = "read:docs";
 ///     pub(crate) WriteDocs = "write:docs";
 ///     Admin = "admin";
 /// }
 ///
 /// assert_eq!(ReadDocs::NAME, "read:docs");
-/// assert_eq!(Admin::NAME, "admin");
+/// assert_eq!(ReadDocs::DESCRIPTION, "Read documents.");
+/// assert_eq!(Admin::DESCRIPTION, "");
+/// assert_eq!(ReadDocs.to_string(), "read:docs");
+/// assert_eq!(NAMES, ["read:docs", "write:docs", "admin"]);
+/// assert_eq!(DOCUMENTED[0].description(), "Read documents.");
 /// ```
 ///
 /// ```compile_fail
@@ -214,17 +310,42 @@ pub const fn assert_scope_token(scope: &str) {
 macro_rules! scopes {
     (
         $(#[$all_meta:meta])* $all_vis:vis const $all:ident;
-        $($(#[$meta:meta])* $vis:vis $name:ident = $scope:literal;)*
+        $(#[$docs_meta:meta])* $docs_vis:vis const $docs:ident: &[ScopeDoc];
+        $($(#[$($attr:tt)*])* $vis:vis $name:ident = $scope:literal;)*
     ) => {
         $(#[$all_meta])*
         #[doc = "Every scope declared with it by `scopes!`."]
         $all_vis const $all: &[&str] = &[$($scope),*];
 
-        $crate::scopes! { $($(#[$meta])* $vis $name = $scope;)* }
+        $(#[$docs_meta])*
+        #[doc = "Every scope declared with it by `scopes!`, with its description."]
+        $docs_vis const $docs: &[$crate::ScopeDoc] = &[$($crate::ScopeDoc::of::<$name>()),*];
+
+        $crate::scopes! { $($(#[$($attr)*])* $vis $name = $scope;)* }
     };
-    ($($(#[$meta:meta])* $vis:vis $name:ident = $scope:literal;)*) => {
+    (
+        $(#[$all_meta:meta])* $all_vis:vis const $all:ident;
+        $($(#[$($attr:tt)*])* $vis:vis $name:ident = $scope:literal;)*
+    ) => {
+        $(#[$all_meta])*
+        #[doc = "Every scope declared with it by `scopes!`."]
+        $all_vis const $all: &[&str] = &[$($scope),*];
+
+        $crate::scopes! { $($(#[$($attr)*])* $vis $name = $scope;)* }
+    };
+    (
+        $(#[$docs_meta:meta])* $docs_vis:vis const $docs:ident: &[ScopeDoc];
+        $($(#[$($attr:tt)*])* $vis:vis $name:ident = $scope:literal;)*
+    ) => {
+        $(#[$docs_meta])*
+        #[doc = "Every scope declared with it by `scopes!`, with its description."]
+        $docs_vis const $docs: &[$crate::ScopeDoc] = &[$($crate::ScopeDoc::of::<$name>()),*];
+
+        $crate::scopes! { $($(#[$($attr)*])* $vis $name = $scope;)* }
+    };
+    ($($(#[$($attr:tt)*])* $vis:vis $name:ident = $scope:literal;)*) => {
         $(
-            $(#[$meta])*
+            $(#[$($attr)*])*
             #[doc = ""]
             #[doc = concat!("Scope `", $scope, "`.")]
             #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -232,10 +353,33 @@ macro_rules! scopes {
 
             impl $crate::Scope for $name {
                 const NAME: &'static str = $scope;
+                const DESCRIPTION: &'static str =
+                    $crate::__private::first_doc_line($crate::__scope_docs!([] $(#[$($attr)*])*));
+            }
+
+            impl ::std::fmt::Display for $name {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    f.write_str($scope)
+                }
             }
 
             const _: () = $crate::__private::assert_scope_token($scope);
         )*
+    };
+}
+
+/// The `#[doc]` strings among a `scopes!` entry's attributes, as a `&[&str]`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __scope_docs {
+    ([$($doc:expr,)*]) => {
+        &[$($doc),*]
+    };
+    ([$($doc:expr,)*] #[doc = $line:literal] $($rest:tt)*) => {
+        $crate::__scope_docs!([$($doc,)* $line,] $($rest)*)
+    };
+    ([$($doc:expr,)*] #[$($other:tt)*] $($rest:tt)*) => {
+        $crate::__scope_docs!([$($doc,)*] $($rest)*)
     };
 }
 

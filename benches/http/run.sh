@@ -50,7 +50,7 @@ fi
 # --- builds ----------------------------------------------------------------------------------
 t0=$(date +%s)
 log "building the demo (release)"
-cargo build --release --example demo --features test-util,metrics,redis
+cargo build --release --example demo --features test-util,metrics,redis,aide
 t1=$(date +%s)
 demo_bin=${CARGO_TARGET_DIR:-target}/release/examples/demo
 peer_bin=${CARGO_TARGET_DIR:-benches/peers/target}/release/axum-jwt-auth-peer

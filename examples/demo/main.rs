@@ -22,7 +22,8 @@
 //! token exchanged from the caller's (its `sub` is the caller, its `client_id` the application);
 //! without them both answer 503. With the embedded issuer any values work: it registers them.
 //!
-//! `BIND` sets the address (default `127.0.0.1:3000`). `GET /metrics` answers the crate's metrics
+//! `BIND` sets the address (default `127.0.0.1:3000`). `GET /openapi.json` is its OpenAPI
+//! document, made from the handlers' extractors (aide). `GET /metrics` answers the crate's metrics
 //! (feature `metrics`) in Prometheus text format. The demo publishes its protected-resource
 //! metadata (RFC 9728) at `/.well-known/oauth-protected-resource` and names it in its 401
 //! challenges; the document's URL starts with `PUBLIC_URL` when set, else the address it
@@ -154,13 +155,18 @@ async fn main() -> Result<(), Box<dyn Error>> {
         revocations::print_webhook_help(endpoint, &public_url, signing_key.is_some());
     }
     println!("listening on {base}");
-    let app = app::router(logto.clone())
-        .merge(revocations::router(&logto, signing_key.as_deref()))
-        .merge(upstream::router(&logto, client, &base))
-        .route(
+    let more = aide::axum::ApiRouter::new()
+        .api_route(
             "/metrics",
-            axum::routing::get(move || std::future::ready(metrics.render())),
-        );
+            aide::axum::routing::get_with(
+                move || std::future::ready(metrics.render()),
+                |op| op.description("The crate's metrics, Prometheus text format."),
+            ),
+        )
+        .merge(revocations::routes(signing_key.as_deref()))
+        .merge(upstream::routes(&logto, client, &base));
+    let app = app::router_with(logto.clone(), more)
+        .merge(revocations::webhook(&logto, signing_key.as_deref()));
     axum::serve(listener, app).await?;
     Ok(())
 }

@@ -4,29 +4,73 @@
 
 use std::time::SystemTime;
 
+use aide::axum::ApiRouter;
+use aide::axum::routing::{ApiMethodDocs, post_with};
+use aide::openapi::Operation;
 use axum::http::StatusCode;
-use axum::routing::post;
 use axum::{Json, Router};
 use axum_logto::{LogtoState, RequireScopes, Revocation};
+use schemars::JsonSchema;
 use serde::Deserialize;
+use serde_json::json;
 
 use crate::app::Admin;
 
-/// The body of `POST /admin/revocations`: the subject whose tokens stop working now.
-#[derive(Deserialize)]
+/// The body of `POST /admin/revocations`.
+#[derive(Deserialize, JsonSchema)]
 struct Revoke {
+    /// The subject whose tokens stop working now.
+    #[schemars(length(min = 1))]
     sub: String,
 }
 
-/// `POST /admin/revocations` and, with a signing key, `POST /webhooks/logto`.
-pub(crate) fn router(logto: &LogtoState, signing_key: Option<&str>) -> Router {
-    let admin = Router::new()
-        .route("/admin/revocations", post(revoke))
-        .with_state(logto.clone());
+/// `POST /admin/revocations`, and the documentation of `POST /webhooks/logto` when a signing
+/// key turns it on (the route itself is [`webhook`]'s).
+pub(crate) fn routes(signing_key: Option<&str>) -> ApiRouter<LogtoState> {
+    let admin = ApiRouter::new().api_route(
+        "/admin/revocations",
+        post_with(revoke, |op| {
+            op.description("Revokes every token of a subject issued until now.")
+                .response_with::<204, (), _>(|r| r.description("Revoked."))
+                .response_with::<202, (), _>(|r| {
+                    r.description("Revoked here; the revocation store did not take it.")
+                })
+        }),
+    );
     match signing_key {
-        Some(key) => admin.merge(logto.webhook(key).router("/webhooks/logto")),
+        Some(_) => admin.api_route_docs(
+            "/webhooks/logto",
+            ApiMethodDocs::new("post", webhook_docs()),
+        ),
         None => admin,
     }
+}
+
+/// `POST /webhooks/logto`, with a signing key.
+pub(crate) fn webhook(logto: &LogtoState, signing_key: Option<&str>) -> Router {
+    match signing_key {
+        Some(key) => logto.webhook(key).router("/webhooks/logto"),
+        None => Router::new(),
+    }
+}
+
+/// What Logto's webhook endpoint answers.
+fn webhook_docs() -> Operation {
+    let answer = |description: &str| json!({ "description": description });
+    serde_json::from_value(json!({
+        "description": "Logto's signed webhook deliveries (HMAC-SHA256 in `logto-signature-sha-256`), turned into revocations.",
+        "requestBody": {
+            "required": true,
+            "content": { "application/json": { "schema": { "type": "object" } } },
+        },
+        "responses": {
+            "204": answer("Applied, or nothing to revoke."),
+            "400": answer("Not a delivery, or older than 5 minutes."),
+            "401": answer("No signature, or not the hook's."),
+            "413": answer("Over 64 KiB."),
+        },
+    }))
+    .expect("an operation")
 }
 
 async fn revoke(

@@ -3,18 +3,19 @@
 //! caller (a token exchange of the caller's token). With `LOGTO_APP_ID` and `LOGTO_APP_SECRET`
 //! (an application allowed to call the demo's API resource); without them both answer 503.
 
-use axum::extract::{FromRef, State};
+use std::sync::Arc;
+
+use aide::axum::ApiRouter;
+use aide::axum::routing::get_with;
+use aide::transform::TransformOperation;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json};
 use axum_logto::{Auth, CallerToken, LogtoClient, LogtoState, TokenRequest, reqwest};
 use serde_json::{Value, json};
 
 /// What the two routes share.
-#[derive(Clone)]
 struct Upstream {
-    logto: LogtoState,
     /// The demo's application, when `LOGTO_APP_ID` and `LOGTO_APP_SECRET` are set.
     client: Option<LogtoClient>,
     /// The API called: the demo's own `GET /me`.
@@ -24,24 +25,52 @@ struct Upstream {
     http: reqwest::Client,
 }
 
-impl FromRef<Upstream> for LogtoState {
-    fn from_ref(upstream: &Upstream) -> Self {
-        upstream.logto.clone()
-    }
+/// `GET /upstream` and `GET /upstream/on-behalf`, calling `base`'s `GET /me`.
+pub(crate) fn routes(
+    logto: &LogtoState,
+    client: Option<LogtoClient>,
+    base: &str,
+) -> ApiRouter<LogtoState> {
+    let upstream = Arc::new(Upstream {
+        client,
+        me: format!("{base}/me"),
+        resource: logto.audiences().first().cloned().unwrap_or_default(),
+        http: reqwest::Client::new(),
+    });
+    ApiRouter::new()
+        .api_route(
+            "/upstream",
+            get_with(as_application, |op| {
+                docs(
+                    op,
+                    "Calls the demo's GET /me with a token of its own application.",
+                )
+            }),
+        )
+        .api_route(
+            "/upstream/on-behalf",
+            get_with(on_behalf, |op| {
+                docs(
+                    op,
+                    "Calls the demo's GET /me with a token exchanged from the caller's: its sub is \
+                     the caller, its clientId the demo's application.",
+                )
+            }),
+        )
+        .layer(Extension(upstream))
 }
 
-/// `GET /upstream` and `GET /upstream/on-behalf`, calling `base`'s `GET /me`.
-pub(crate) fn router(logto: &LogtoState, client: Option<LogtoClient>, base: &str) -> Router {
-    let resource = logto.audiences().first().cloned().unwrap_or_default();
-    Router::new()
-        .route("/upstream", get(as_application))
-        .route("/upstream/on-behalf", get(on_behalf))
-        .with_state(Upstream {
-            logto: logto.clone(),
-            client,
-            me: format!("{base}/me"),
-            resource,
-            http: reqwest::Client::new(),
+/// The answers of both routes beside the bearer refusals their extractors document.
+fn docs<'a>(op: TransformOperation<'a>, description: &str) -> TransformOperation<'a> {
+    op.description(description)
+        .response_with::<200, Json<Value>, _>(|r| {
+            r.description("`{\"upstream\": <what GET /me answered>}`")
+        })
+        .response_with::<502, Json<Value>, _>(|r| {
+            r.description("No token from the token endpoint, or GET /me failed.")
+        })
+        .response_with::<503, Json<Value>, _>(|r| {
+            r.description("LOGTO_APP_ID and LOGTO_APP_SECRET are not set.")
         })
 }
 
@@ -60,7 +89,7 @@ pub(crate) fn client(
 }
 
 /// Any valid token: the demo calls `GET /me` as its application.
-async fn as_application(_auth: Auth, State(upstream): State<Upstream>) -> Response {
+async fn as_application(_auth: Auth, Extension(upstream): Extension<Arc<Upstream>>) -> Response {
     let Some(client) = &upstream.client else {
         return not_configured(&upstream);
     };
@@ -75,7 +104,7 @@ async fn as_application(_auth: Auth, State(upstream): State<Upstream>) -> Respon
 
 /// The caller's token exchanged for one of the demo's application, which keeps the caller as
 /// `sub` and names the application in `client_id`.
-async fn on_behalf(caller: CallerToken, State(upstream): State<Upstream>) -> Response {
+async fn on_behalf(caller: CallerToken, Extension(upstream): Extension<Arc<Upstream>>) -> Response {
     let Some(client) = &upstream.client else {
         return not_configured(&upstream);
     };

@@ -263,3 +263,17 @@ fn refuse(parts: &Parts, rejection: AuthRejection) -> Response<Body> {
     let _ = parts;
     rejection.into_response()
 }
+
+// Read by the OpenAPI integration (src/openapi), which documents what a layer requires.
+#[cfg(any(feature = "aide", feature = "utoipa"))]
+impl LogtoLayer {
+    /// What the layer requires beyond a valid token.
+    pub(crate) fn policy(&self) -> &Policy<'static> {
+        &self.gate.policy
+    }
+
+    /// Whether requests without a token pass.
+    pub(crate) fn is_optional(&self) -> bool {
+        self.gate.optional
+    }
+}

@@ -6,6 +6,7 @@
 
 #[macro_use]
 mod common;
+#[cfg(feature = "redis")]
 #[path = "../support/redis_server.rs"]
 mod redis_server;
 
@@ -37,9 +38,11 @@ mod mcp_clients;
 mod mcp_policy;
 mod mcp_server;
 mod metadata;
+mod openapi;
 mod organizations;
 mod outbound;
 mod policy;
+#[cfg(feature = "redis")]
 mod replicas;
 mod revocation;
 mod scopes;

@@ -1,8 +1,10 @@
 //! End to end against a real Logto (the open-source core, built from source): real tokens from
 //! its token endpoint — machine-to-machine, users signed in without a browser, organizations,
 //! custom claims, opaque and ID tokens, delegation — driven through the crate's extractors,
-//! the layer, `LogtoState::validate` and the demo binary; and the key lifecycle (rotation,
-//! outage, changed permissions) with the API's `LogtoState` never restarted.
+//! the layer, `LogtoState::validate` and the demo binary; the key lifecycle (rotation,
+//! outage, changed permissions) with the API's `LogtoState` never restarted; Logto's webhooks
+//! revoking tokens (`revocation`, with a real `redis-server` for two replicas); and
+//! `LogtoClient` against Logto's token endpoint (`outbound`).
 //!
 //! ```text
 //! LOGTO_SOURCE=../shared/logto/logto-1.37.1-src.tar.gz cargo test --all-features --test logto

@@ -107,7 +107,7 @@ async fn renewed_ahead_of_expiry_without_making_callers_wait() {
     let first = client.token(&request).await.unwrap();
     assert_eq!(issuer.token_requests(), 1);
     // Inside the renewal window: the current token at once, a new one fetched behind it.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    tokio::time::sleep(Duration::from_millis(2200)).await;
     let served = client.token(&request).await.unwrap();
     assert_eq!(served.secret(), first.secret());
     let started = std::time::Instant::now();
@@ -216,4 +216,39 @@ async fn a_token_on_behalf_of_the_caller() {
     let a = call(&app, "/upstream", &[]).await;
     assert_eq!(a.status, 401);
     assert_eq!(issuer.token_requests(), requests);
+}
+
+#[tokio::test]
+async fn an_exchanged_token_is_cached_no_longer_than_the_callers_token_lives() {
+    let (issuer, state, _) = setup().await;
+    let client = LogtoClient::builder(issuer.endpoint(), "app-1", "s3cr3t-of-app-1")
+        .expiry_skew(Duration::from_secs(4))
+        .build()
+        .unwrap();
+    // The caller's token lives 5–6 s (`exp` in whole seconds); the exchanged one an hour (as
+    // Logto's: the resource's lifetime). Cached until the caller's less the skew: 1–2 s.
+    let caller = issuer.token().sub("alice").expires_in(6).sign();
+    let info = state.validate(&caller).await.unwrap();
+    let subject = axum_logto::SubjectToken::new(caller, &info);
+    let request = TokenRequest::resource(OTHER_API);
+    let first = client.exchange(&subject, &request).await.unwrap();
+    let requests = issuer.token_requests();
+    assert_eq!(
+        client.exchange(&subject, &request).await.unwrap().secret(),
+        first.secret()
+    );
+    assert_eq!(issuer.token_requests(), requests);
+    // Less than the skew before the caller's token expires: asked again, though the exchanged
+    // token itself has most of its hour left.
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let second = client.exchange(&subject, &request).await.unwrap();
+    assert_eq!(issuer.token_requests(), requests + 1);
+    assert_ne!(second.secret(), first.secret());
+    assert!(
+        first
+            .expires_at()
+            .duration_since(std::time::SystemTime::now())
+            .unwrap()
+            > Duration::from_secs(3000)
+    );
 }

@@ -286,10 +286,12 @@ echo "RSS (VmRSS):  demo $(mib "$demo_idle_rss") idle before the runs," \
   "$(mib "$demo_warm_rss") after a and b (connections open, one token cached)," \
   "$(mib "$demo_rss") after all $TOKENS distinct tokens ($((f1 - f0)) s to send them after c)"
 awk -v idle="$demo_idle_rss" -v warm="$demo_warm_rss" -v after="$demo_rss" 'BEGIN {
+  # The bound is judged from a and b, not from idle: a and b open the 32 connections and
+  # start the runtime's workers, whose buffers and stacks are not the cache's.
   bound = 16 * 1024
-  printf "              growth from idle %.1f MiB, from a and b %.1f MiB; idle + the 16 MiB cache bound = %.1f MiB: %s\n",
-    (after - idle) / 1024, (after - warm) / 1024, (idle + bound) / 1024,
-    (after <= idle + bound) ? "within" : "OVER"
+  printf "              growth from idle %.1f MiB, from a and b %.1f MiB; a and b + the 16 MiB cache bound = %.1f MiB: %s\n",
+    (after - idle) / 1024, (after - warm) / 1024, (warm + bound) / 1024,
+    (after <= warm + bound) ? "within" : "OVER"
 }'
 echo "              peer $(mib "$peer_idle_rss") idle before the runs, $(mib "$peer_rss") after them"
 echo "(wrk and both servers share these $(nproc) CPUs, so compare ratios rather than absolute numbers;"

@@ -238,9 +238,33 @@ impl LogtoState {
     /// The endpoint for Logto's webhooks, signed with `signing_key` (the hook's signing key in
     /// Logto): deliveries that take something away become revocations (see
     /// [`LogtoWebhook`] for the table of events and what each revokes). Serve it with
-    /// [`LogtoWebhook::router`]; `signing_key` is never logged nor shown by `Debug`.
+    /// [`LogtoWebhook::router`]; `signing_key` is never logged nor shown by `Debug`. An
+    /// empty `signing_key` refuses every delivery (401): anyone could sign with it.
     pub fn webhook(&self, signing_key: impl AsRef<str>) -> LogtoWebhook {
         LogtoWebhook::new(self.validator().revocations().clone(), signing_key.as_ref())
+    }
+
+    /// A router that takes Logto's webhooks at `POST path`, with the default options:
+    /// `self.webhook(signing_key).router(path)` (see [`LogtoWebhook`] for what each event
+    /// revokes). Merge it outside any authentication: Logto signs its deliveries and sends no
+    /// token.
+    ///
+    /// ```
+    /// use axum::Router;
+    /// use axum_logto::LogtoState;
+    ///
+    /// let logto = LogtoState::builder("https://my-tenant.logto.app")
+    ///     .audience("https://api.example.com")
+    ///     .build()
+    ///     .unwrap();
+    /// let app: Router = Router::new().merge(logto.webhook_router("/webhooks/logto", "signing key"));
+    /// ```
+    pub fn webhook_router<S: Clone + Send + Sync + 'static>(
+        &self,
+        path: &str,
+        signing_key: impl AsRef<str>,
+    ) -> Router<S> {
+        self.webhook(signing_key).router(path)
     }
 
     /// The revocation rules live in this process (those of every replica, with a store).

@@ -22,8 +22,6 @@ pub(crate) struct Delivery {
     #[serde(default)]
     pub(crate) method: Option<String>,
     #[serde(default)]
-    pub(crate) matched_route: Option<String>,
-    #[serde(default)]
     pub(crate) params: Map<String, Value>,
     #[serde(default)]
     pub(crate) data: Option<Value>,
@@ -68,7 +66,6 @@ impl Delivery {
             return Meaning::Nothing("a test delivery");
         }
         let method = self.method.as_deref().unwrap_or_default();
-        let route = self.matched_route.as_deref().unwrap_or_default();
         let user = || {
             text(&self.params, "userId")
                 .or_else(|| self.data_field("id").and_then(Value::as_str))
@@ -94,38 +91,19 @@ impl Delivery {
                 user().map_or(unnamed, |id| Meaning::Revoke(vec![subject(id)]))
             }
             "User.Deleted" => user().map_or(unnamed, |id| Meaning::Revoke(vec![subject(id)])),
-            "Organization.Membership.Updated" => {
-                let Some(org) = org() else {
-                    return unnamed;
-                };
-                match method {
-                    // One member removed: the route names it (a user, or an application, whose
-                    // machine-to-machine tokens have it as their subject).
-                    "DELETE" => {
-                        let member = if route.contains("/users/") {
-                            text(&self.params, "userId")
-                        } else {
-                            text(&self.params, "applicationId")
-                        };
-                        member.map_or(unnamed, |member| {
-                            Meaning::Revoke(vec![Revocation::SubjectInOrg {
-                                sub: member.to_owned(),
-                                org_id: org.to_owned(),
-                                before: at,
-                            }])
-                        })
-                    }
-                    // The members replaced: who left is not said, so every token for the
-                    // organization goes (members fetch a fresh one).
-                    "PUT" => Meaning::Revoke(vec![Revocation::Org {
-                        org_id: org.to_owned(),
-                        before: at,
-                    }]),
-                    // Members added (POST, an invitation accepted, just-in-time provisioning):
-                    // nobody loses anything.
-                    _ => Meaning::Nothing("members were added"),
-                }
-            }
+            // The delivery says which organization changed, and for some routes who joined or
+            // left; it says nothing of the remaining members' permissions. Every token for the
+            // organization issued before goes: members fetch a fresh one, former members cannot.
+            // Only an addition (`POST`: members added, an invitation accepted, just-in-time
+            // provisioning) takes nothing away; a delivery without a method counts as a removal.
+            "Organization.Membership.Updated" => match (method, org()) {
+                ("POST", _) => Meaning::Nothing("members were added"),
+                (_, Some(org)) => Meaning::Revoke(vec![Revocation::Org {
+                    org_id: org.to_owned(),
+                    before: at,
+                }]),
+                (_, None) => unnamed,
+            },
             "Organization.Deleted" => org().map_or(unnamed, |org| {
                 Meaning::Revoke(vec![Revocation::Org {
                     org_id: org.to_owned(),
@@ -134,9 +112,11 @@ impl Delivery {
             }),
             // A scope taken from a role: the tokens of the role's holders lose it, but neither
             // the holders nor the scope's name is in the delivery (nor roles in the tokens).
+            // Only an addition (`POST`) takes nothing away; a delivery without a method counts
+            // as a removal.
             "Role.Scopes.Updated" | "OrganizationRole.Scopes.Updated" => match method {
-                "DELETE" | "PUT" => everything,
-                _ => Meaning::Nothing("scopes were added"),
+                "POST" => Meaning::Nothing("scopes were added"),
+                _ => everything,
             },
             // Gone for good: every token that carried what it granted.
             "Role.Deleted"
@@ -264,43 +244,41 @@ mod tests {
 
     #[test]
     fn membership() {
+        let org_rule = Meaning::Revoke(vec![Revocation::Org {
+            org_id: "o1".into(),
+            before: 100.0,
+        }]);
+        // A member removed, a user or an application: every token for the organization.
         let removed = with(
             base("Organization.Membership.Updated"),
             json!({"method": "DELETE", "matchedRoute": "/organizations/:id/users/:userId",
                    "params": {"id": "o1", "userId": "u1"}, "organizationId": "o1"}),
         );
-        assert_eq!(
-            meaning(removed),
-            Meaning::Revoke(vec![Revocation::SubjectInOrg {
-                sub: "u1".into(),
-                org_id: "o1".into(),
-                before: 100.0
-            }])
-        );
+        assert_eq!(meaning(removed), org_rule);
         let app_removed = with(
             base("Organization.Membership.Updated"),
             json!({"method": "DELETE", "matchedRoute": "/organizations/:id/applications/:applicationId",
                    "params": {"id": "o1", "applicationId": "app"}, "organizationId": "o1"}),
         );
-        assert!(
-            matches!(meaning(app_removed), Meaning::Revoke(rules) if matches!(&rules[0], Revocation::SubjectInOrg { sub, .. } if sub == "app"))
-        );
+        assert_eq!(meaning(app_removed), org_rule);
         let replaced = with(
             base("Organization.Membership.Updated"),
             json!({"method": "PUT", "params": {"id": "o1"}, "organizationId": "o1"}),
         );
-        assert_eq!(
-            meaning(replaced),
-            Meaning::Revoke(vec![Revocation::Org {
-                org_id: "o1".into(),
-                before: 100.0
-            }])
-        );
-        let joined = with(
+        assert_eq!(meaning(replaced), org_rule);
+        // Only the organization named, as the payload is documented: a removal, to be safe.
+        let bare = with(
             base("Organization.Membership.Updated"),
             json!({"organizationId": "o1"}),
         );
+        assert_eq!(meaning(bare), org_rule);
+        let joined = with(
+            base("Organization.Membership.Updated"),
+            json!({"method": "POST", "params": {"id": "o1"}, "organizationId": "o1"}),
+        );
         assert!(matches!(meaning(joined), Meaning::Nothing(_)));
+        let unnamed = base("Organization.Membership.Updated");
+        assert!(matches!(meaning(unnamed), Meaning::Nothing(_)));
     }
 
     #[test]
@@ -318,6 +296,11 @@ mod tests {
             json!({"method": "POST", "params": {"id": "r1"}}),
         );
         assert!(matches!(meaning(added), Meaning::Nothing(_)));
+        let bare = base("OrganizationRole.Scopes.Updated");
+        assert_eq!(
+            meaning(bare),
+            Meaning::Revoke(vec![Revocation::All { before: 100.0 }])
+        );
         // Logto's test delivery is signed like a real one, and must revoke nothing.
         let test = with(
             base("Role.Deleted"),

@@ -57,12 +57,11 @@ const FUTURE_SKEW: f64 = 60.0;
 /// | `User.SuspensionStatus.Updated`, `isSuspended: true` | the user's tokens | a suspended user's tokens stop at once (Logto ends its sessions, not its JWTs) |
 /// | `User.SuspensionStatus.Updated`, `isSuspended: false` | none | nothing is taken away |
 /// | `User.Deleted` | the user's tokens | |
-/// | `Organization.Membership.Updated`, one member removed (`DELETE …/users/:userId`, `…/applications/:applicationId`) | the member's tokens for the organization | the route names who left (an application's machine-to-machine tokens have it as subject) |
-/// | `Organization.Membership.Updated`, members replaced (`PUT`) | every token for the organization | who left is not said; members fetch a fresh token, former members cannot |
-/// | `Organization.Membership.Updated`, members added (`POST`, invitations, just-in-time provisioning) | none | nobody loses anything |
+/// | `Organization.Membership.Updated`, a member removed (`DELETE`, a user or an application), members replaced (`PUT`), or no method named | every token for the organization | the delivery names the organization (and at most who left), never what the remaining members may do now; members fetch a fresh token, former members cannot |
+/// | `Organization.Membership.Updated`, members added (`POST`: added, an invitation accepted, just-in-time provisioning) | none | nobody loses anything |
 /// | `Organization.Deleted` | every token for the organization | |
-/// | `Role.Scopes.Updated`, `OrganizationRole.Scopes.Updated`, a scope removed (`DELETE`, `PUT`) | every token (an epoch) | neither the role's holders nor the scope's name is in the delivery, and tokens carry scopes, not roles |
-/// | `Role.Scopes.Updated`, `OrganizationRole.Scopes.Updated`, scopes added | none | |
+/// | `Role.Scopes.Updated`, `OrganizationRole.Scopes.Updated`, a scope removed (`DELETE`, `PUT`, or no method named) | every token (an epoch) | neither the role's holders nor the scope's name is in the delivery, and tokens carry scopes, not roles |
+/// | `Role.Scopes.Updated`, `OrganizationRole.Scopes.Updated`, scopes added (`POST`) | none | |
 /// | `Role.Deleted`, `Scope.Deleted`, `OrganizationRole.Deleted`, `OrganizationScope.Deleted` | every token (an epoch) | as above: the delivery names ids only |
 /// | every other event (`*.Created`, `*.Data.Updated`, sign-in events, `Identifier.Lockout`), and Logto's test deliveries | none | nothing is taken away; a test delivery is signed like a real one and must not revoke |
 ///

@@ -303,3 +303,89 @@ async fn a_removed_scope_revokes_every_token_issued_before() {
         Revocation::All { .. }
     ));
 }
+
+#[tokio::test]
+async fn a_member_removed_revokes_every_token_for_the_organization_issued_before() {
+    let (issuer, state) = setup().await;
+    // `webhook_router` is `webhook(key).router(path)` in one call.
+    let app = Router::new()
+        .route(
+            "/docs",
+            get(|auth: RequireScopes<ReadDocs>| async move { auth.sub().to_owned() }),
+        )
+        .route(
+            "/orgs/{org_id}/members",
+            get(|org: OrgToken<OrgFromPath>| async move { org.sub().to_owned() }),
+        )
+        .merge(state.webhook_router("/webhooks/logto", KEY))
+        .with_state(state.clone());
+    let member = |sub: &str, org: &str| bearer(&issuer.token().sub(sub).org_audience(org).sign());
+    let (a1, b1, b2) = (member("a", "o1"), member("b", "o1"), member("b", "o2"));
+    let global = bearer(&issuer.token().sub("b").scopes(["read:docs"]).sign());
+    let status = |path: &'static str, token: &String| {
+        let (app, token) = (app.clone(), token.clone());
+        async move { call(&app, path, &[("authorization", &token)]).await.status }
+    };
+    // Logto's delivery for `DELETE /api/organizations/o1/users/a`.
+    let removed = json!({"event": "Organization.Membership.Updated", "createdAt": iso(SystemTime::now()),
+                         "hookId": "h", "path": "/organizations/o1/users/a", "method": "DELETE",
+                         "status": 204, "params": {"id": "o1", "userId": "a"},
+                         "matchedRoute": "/organizations/:id/users/:userId", "organizationId": "o1"});
+    assert_eq!(
+        deliver(&app, &removed, signed(&removed)).await.0,
+        StatusCode::NO_CONTENT
+    );
+    // Every token for o1 issued before, the remaining member's too; nothing else.
+    assert_eq!(
+        status("/orgs/o1/members", &a1).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        status("/orgs/o1/members", &b1).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(status("/orgs/o2/members", &b2).await, StatusCode::OK);
+    assert_eq!(status("/docs", &global).await, StatusCode::OK);
+    assert!(matches!(
+        &state.revocation_rules()[..],
+        [Revocation::Org { org_id, .. }] if org_id == "o1"
+    ));
+    // A member added takes nothing away.
+    let added = json!({"event": "Organization.Membership.Updated", "createdAt": iso(SystemTime::now()),
+                       "hookId": "h", "path": "/organizations/o2/users", "method": "POST",
+                       "status": 201, "params": {"id": "o2"}, "organizationId": "o2"});
+    assert_eq!(
+        deliver(&app, &added, signed(&added)).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(status("/orgs/o2/members", &b2).await, StatusCode::OK);
+    assert_eq!(state.revocation_rules().len(), 1);
+}
+
+#[tokio::test]
+async fn an_empty_signing_key_refuses_every_delivery() {
+    let (issuer, state) = setup().await;
+    let app = Router::new()
+        .route(
+            "/docs",
+            get(|auth: RequireScopes<ReadDocs>| async move { auth.sub().to_owned() }),
+        )
+        .merge(state.webhook_router("/webhooks/logto", ""))
+        .with_state(state.clone());
+    let alice = bearer(&issuer.token().sub("alice").scopes(["read:docs"]).sign());
+    // Anyone can compute a signature under the empty key.
+    let body = suspension("alice", SystemTime::now());
+    let signature = Some(sign_webhook("", body.to_string().as_bytes()));
+    let (status, json) = deliver(&app, &body, signature).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_signature"))
+    );
+    assert!(state.revocation_rules().is_empty());
+    assert_eq!(
+        call(&app, "/docs", &[("authorization", &alice)])
+            .await
+            .status,
+        StatusCode::OK
+    );
+}

@@ -195,7 +195,7 @@ async fn a_deleted_users_tokens_are_refused_within_a_second() {
 }
 
 #[tokio::test]
-async fn removing_members_from_an_organization_refuses_their_organization_tokens_only() {
+async fn removing_a_member_from_an_organization_refuses_the_organizations_tokens_issued_before() {
     let Some(w) = world() else { return };
     let m = &w.logto.management;
     let api = HookedApi::start(w, "revocation: membership", &MEMBER_EVENTS).await;
@@ -240,8 +240,9 @@ async fn removing_members_from_an_organization_refuses_their_organization_tokens
         get_with(&api.base, "/any-org", token).await.ok();
     }
 
-    // A user removed: their organization token goes; their global token and the other
-    // member's organization token stay.
+    // A user removed: every token for the organization issued before goes (the other
+    // member's and the application's too: the delivery says nothing of what the remaining
+    // members may do); the removed user's global token stays.
     let called = Instant::now();
     m.delete(&format!("/organizations/{org}/users/{}", henry.id))
         .await;
@@ -250,27 +251,41 @@ async fn removing_members_from_an_organization_refuses_their_organization_tokens
         "user removed from an organization: its organization token refused {took:.1?} after \
          the Management API call"
     ));
+    for token in [&i_org, &app_org] {
+        get_with(&api.base, "/any-org", token)
+            .await
+            .refused(401, "invalid_token");
+    }
     get_with(&api.base, "/me", &h.access_token).await.ok();
-    get_with(&api.base, "/any-org", &i_org).await.ok();
 
-    // An application removed: likewise.
+    // Fresh tokens of the remaining members pass; the removed member gets none.
+    tokio::time::sleep(NEXT_SECOND).await;
+    let i_fresh = org_token(&i).await;
+    let app_fresh = w
+        .client_credentials(&app, None, "rv:read", Some(&org))
+        .await
+        .access_token();
+    for token in [&i_fresh, &app_fresh] {
+        get_with(&api.base, "/any-org", token).await.ok();
+    }
+    let refused = w.refresh(&h.refresh_token, None, Some(&org)).await;
+    assert_ne!(refused.status, 200, "{:?}", refused.body);
+
+    // An application removed: likewise; its global token stays.
     let called = Instant::now();
     m.delete(&format!("/organizations/{org}/applications/{}", app.id))
         .await;
-    let took = refused_within_a_second(&api.base, "/any-org", &app_org, called).await;
+    let took = refused_within_a_second(&api.base, "/any-org", &app_fresh, called).await;
     report(&format!(
         "application removed from an organization: its organization token refused {took:.1?} \
          after the Management API call"
     ));
+    get_with(&api.base, "/any-org", &i_fresh)
+        .await
+        .refused(401, "invalid_token");
     get_with(&api.base, "/me", &app_global).await.ok();
-    get_with(&api.base, "/any-org", &i_org).await.ok();
-
-    // A fresh token of the remaining member passes; the removed member gets none.
     tokio::time::sleep(NEXT_SECOND).await;
-    let fresh = org_token(&i).await;
-    get_with(&api.base, "/any-org", &fresh).await.ok();
-    let refused = w.refresh(&h.refresh_token, None, Some(&org)).await;
-    assert_ne!(refused.status, 200, "{:?}", refused.body);
+    get_with(&api.base, "/any-org", &org_token(&i).await).await.ok();
     api.remove(w).await;
 }
 

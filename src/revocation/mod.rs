@@ -42,6 +42,9 @@ use crate::telemetry;
 /// How often expired rules are swept out, at most.
 const PURGE_EVERY: f64 = 60.0;
 
+/// How long [`Revocations::loaded`] waits for a store's live rules, at most.
+pub(crate) const LOAD_WAIT: Duration = Duration::from_secs(2);
+
 /// Why a token is refused by the rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Refusal {
@@ -63,6 +66,8 @@ pub(crate) struct Revocations {
     store: Option<Arc<dyn RevocationStore>>,
     fail_closed: bool,
     reachable: AtomicBool,
+    /// Woken when the store becomes reachable (its live rules loaded).
+    reached: tokio::sync::Notify,
     following: AtomicBool,
 }
 
@@ -92,6 +97,7 @@ impl Revocations {
             store,
             fail_closed,
             reachable: AtomicBool::new(false),
+            reached: tokio::sync::Notify::new(),
             following: AtomicBool::new(false),
         })
     }
@@ -201,6 +207,29 @@ impl Revocations {
         if was != reachable {
             telemetry::revocation_store_reachable(reachable);
         }
+        if reachable {
+            self.reached.notify_waiters();
+        }
+    }
+
+    /// Starts following the store and waits, at most `within`, until it has given the rules
+    /// still live (it says so by becoming reachable); whether it did. `true` without a store.
+    pub(crate) async fn loaded(self: &Arc<Self>, within: Duration) -> bool {
+        if self.store.is_none() {
+            return true;
+        }
+        self.ensure_following();
+        let wait = async {
+            loop {
+                // Registered before the check, so a wake-up in between is not missed.
+                let reached = self.reached.notified();
+                if self.reachable.load(Ordering::Acquire) {
+                    return;
+                }
+                reached.await;
+            }
+        };
+        tokio::time::timeout(within, wait).await.is_ok()
     }
 
     /// Starts following the store, once, if a Tokio runtime is running.

@@ -109,6 +109,12 @@ impl LogtoState {
     /// Optional: without it keys load on the first request. Servers that prefer to fail at
     /// start-up when Logto is unreachable await it before serving.
     ///
+    /// With a [revocation store](crate::LogtoStateBuilder::revocation_store) it also waits
+    /// (up to 2 seconds, while the keys load) for the store's live rules, so that a replica
+    /// that starts later refuses the tokens revoked before it started from its first request.
+    /// A store still unreachable then is no error: its rules arrive when it is (a `warn` says
+    /// so), and until then the state fails open or closed as configured.
+    ///
     /// Needs a Tokio runtime (it spawns the fetch and the background refresh task): call it
     /// from `#[tokio::main]` or a task. The refresher runs in the runtime of the first call
     /// and, should that runtime end, restarts in the runtime of the next validation.
@@ -117,9 +123,26 @@ impl LogtoState {
     ///
     /// [`KeyFetchError`] when discovery or the JWK set cannot be fetched or used.
     pub async fn preload(&self) -> Result<(), KeyFetchError> {
-        // With a revocation store, its rules start loading too.
-        self.validator().revocations().ensure_following();
-        self.inner.validator.preload().await
+        // With a revocation store, its rules load while the keys do.
+        let revocations = self.validator().revocations();
+        revocations.ensure_following();
+        let keys = self.inner.validator.preload().await;
+        // Waiting needs a timer, which a runtime without a time driver cannot give (the key
+        // fetch said so).
+        if keys
+            .as_ref()
+            .is_err_and(|error| matches!(error.kind(), crate::KeyFetchErrorKind::NoTimeDriver))
+        {
+            return keys;
+        }
+        if !revocations.loaded(crate::revocation::LOAD_WAIT).await {
+            tracing::warn!(
+                "the revocation store gave no rules within {:?}; serving with the rules known \
+                 here until it does",
+                crate::revocation::LOAD_WAIT
+            );
+        }
+        keys
     }
 
     /// Decides whether `token` suffices for `policy`: the same decision, in the same order and

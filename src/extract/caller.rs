@@ -73,7 +73,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AuthRejection> {
         let logto = LogtoState::from_ref(state);
-        let missing = || logto.reject_for(AuthError::MissingToken, RequiredScopes::NONE);
+        let missing = || logto.reject_required(AuthError::MissingToken, RequiredScopes::NONE);
         let granted = grant::<St, AnyOrg, NoClaims>(parts, &logto, state, &Policy::global(), false)
             .await?
             .ok_or_else(missing)?;
@@ -82,7 +82,7 @@ where
             .ok()
             .and_then(|bearer| String::from_utf8(bearer.token.into_owned()).ok())
             .ok_or_else(|| {
-                logto.reject_for(
+                logto.reject_required(
                     AuthError::InvalidToken(InvalidTokenReason::Malformed),
                     RequiredScopes::NONE,
                 )

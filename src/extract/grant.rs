@@ -102,7 +102,7 @@ where
 {
     let reject = |error: AuthError| {
         telemetry::refused(error.name());
-        logto.reject_for(error, policy.required_scopes())
+        logto.reject_required(error, policy.required_scopes())
     };
     let (verified, place) = match bearer_token(parts, logto.token_sources()) {
         Ok(bearer) => {

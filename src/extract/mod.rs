@@ -94,7 +94,7 @@ macro_rules! extractor {
                 match $crate::extract::grant::<St, $org, $custom>(parts, &logto, state, &policy, false).await? {
                     Some(granted) => Ok(Self::from_granted(granted)),
                     // Only an optional grant answers `None`.
-                    None => Err(logto.reject_for($crate::AuthError::MissingToken, policy.required_scopes())),
+                    None => Err(logto.reject_required($crate::AuthError::MissingToken, policy.required_scopes())),
                 }
             }
         }

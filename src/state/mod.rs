@@ -86,11 +86,40 @@ impl LogtoState {
     /// [`AuthRejection`]), for an error of your own making or one from
     /// [`authorize`](Self::authorize).
     pub fn reject(&self, error: AuthError) -> AuthRejection {
-        self.reject_for(error, RequiredScopes::NONE)
+        self.reject_required(error, RequiredScopes::NONE)
+    }
+
+    /// The rejection for `error` from [`authorize`](Self::authorize) with `policy`: what the
+    /// extractor of that policy answers, its 403's challenge naming the scopes `policy`
+    /// requires (`scope="…"`), which [`reject`](Self::reject) cannot know.
+    ///
+    /// ```
+    /// use axum::response::{IntoResponse, Response};
+    /// use axum_logto::{LogtoState, Policy, scopes};
+    ///
+    /// scopes! {
+    ///     /// Read the documents.
+    ///     ReadDocs = "read:docs";
+    /// }
+    ///
+    /// async fn check(logto: &LogtoState, token: &str) -> Result<String, Response> {
+    ///     let policy = Policy::global().scopes::<ReadDocs>();
+    ///     match logto.authorize(token, &policy).await {
+    ///         Ok(auth) => Ok(auth.sub().to_owned()),
+    ///         Err(error) => Err(logto.reject_for(error, &policy).into_response()),
+    ///     }
+    /// }
+    /// ```
+    pub fn reject_for(&self, error: AuthError, policy: &Policy<'_>) -> AuthRejection {
+        self.reject_required(error, policy.required_scopes())
     }
 
     /// The rejection for `error` on a route that requires `required`.
-    pub(crate) fn reject_for(&self, error: AuthError, required: RequiredScopes) -> AuthRejection {
+    pub(crate) fn reject_required(
+        &self,
+        error: AuthError,
+        required: RequiredScopes,
+    ) -> AuthRejection {
         AuthRejection::with_context(error, required, self.inner.rejection.clone())
     }
 

@@ -3,6 +3,7 @@
 
 use axum::Router;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Extension, Json};
 use axum_logto::{
@@ -86,6 +87,16 @@ async fn authorize_decides_as_the_extractor_of_the_same_policy() {
                     assert_eq!(
                         through_router.json()["error_description"],
                         error.description(),
+                        "{path}"
+                    );
+                    // The same answer, challenge included (a 403 names the policy's scopes).
+                    let outside = state.reject_for(error, &policy).into_response();
+                    assert_eq!(
+                        outside
+                            .headers()
+                            .get("www-authenticate")
+                            .and_then(|v| v.to_str().ok()),
+                        through_router.challenge.as_deref(),
                         "{path}"
                     );
                 }

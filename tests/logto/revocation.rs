@@ -285,7 +285,9 @@ async fn removing_a_member_from_an_organization_refuses_the_organizations_tokens
         .refused(401, "invalid_token");
     get_with(&api.base, "/me", &app_global).await.ok();
     tokio::time::sleep(NEXT_SECOND).await;
-    get_with(&api.base, "/any-org", &org_token(&i).await).await.ok();
+    get_with(&api.base, "/any-org", &org_token(&i).await)
+        .await
+        .ok();
     api.remove(w).await;
 }
 

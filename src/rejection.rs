@@ -59,7 +59,7 @@ impl fmt::Debug for RejectionContext {
 /// | valid token that fails the route's claim check | `ClaimCheckFailed` | 403 | as above, the check's description | `insufficient_scope` |
 /// | credentials sent twice or malformed | `InvalidRequest` | 400 | `Bearer realm="…", error="invalid_request", error_description="…"` | `invalid_request` |
 /// | an organization route the request names no organization for | `MissingOrg` | 400 | as above | `invalid_request` |
-/// | a route set up wrongly (server bug) | `MisconfiguredRoute` | 500 | none | `server_error` |
+/// | a route set up wrongly (server bug), e.g. `OrgFromPath` on a route without its organization parameter | `MisconfiguredRoute` | 500 | none | `server_error` |
 /// | keys unavailable | `KeysUnavailable` | 503 | none; `Retry-After: <seconds>` | `temporarily_unavailable` |
 /// | revocations unavailable (a state that fails closed, its store unreachable) | `RevocationsUnavailable` | 503 | none; `Retry-After: <seconds>` | `temporarily_unavailable` |
 ///

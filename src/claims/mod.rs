@@ -201,6 +201,30 @@ impl AuthInfo {
                 .any(|aud| aud.strip_prefix(ORGANIZATION_AUDIENCE_PREFIX) == Some(org_id))
     }
 
+    /// The former `organization_id()`: the `organization_id` claim only, `None` for an
+    /// organization token (whose organization is in its audience). [`org_id`](Self::org_id)
+    /// reads both.
+    #[doc(hidden)]
+    #[deprecated(note = "use `org_id`, which also reads an organization token's audience")]
+    pub fn organization_id(&self) -> Option<&str> {
+        self.0.organization_id.as_deref()
+    }
+
+    /// The former `audience_organization_id()`: the organization of the first
+    /// `urn:logto:organization:<id>` audience.
+    #[doc(hidden)]
+    #[deprecated(note = "use `org_id`")]
+    pub fn audience_organization_id(&self) -> Option<&str> {
+        audience_org_id(&self.0.audience)
+    }
+
+    /// The former name of [`has_org_audience`](Self::has_org_audience).
+    #[doc(hidden)]
+    #[deprecated(note = "renamed `has_org_audience`")]
+    pub fn has_organization_audience(&self, org_id: &str) -> bool {
+        self.has_org_audience(org_id)
+    }
+
     /// Whether this token is for the machine-to-machine application itself
     /// (`sub == client_id`).
     pub fn is_machine_to_machine(&self) -> bool {

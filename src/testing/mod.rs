@@ -318,8 +318,9 @@ impl TestIssuer {
         json!({ "keys": ring.published.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() })
     }
 
-    /// Generates a key and publishes it without signing with it (Logto publishes the next
-    /// key before it signs). Returns its kid.
+    /// Generates a key and publishes it without signing with it, as a key set in which a key
+    /// not yet used is published (Logto itself signs with a new key as soon as it restarts,
+    /// and keeps the previous one published). Returns its kid.
     pub fn publish_key(&self, kind: KeyAlgorithm) -> String {
         let key = Arc::new(IssuerKey::generate(kind));
         let kid = key.kid.clone();

@@ -305,3 +305,18 @@ impl World {
         oidc::refresh(self.logto, &self.web, refresh_token, resource, organization).await
     }
 }
+
+/// The README's custom-claims recipe shows the script the suite installs (less the suite's own
+/// `e2e_level`), so the recipe is the one tested against Logto.
+#[test]
+fn the_readmes_customizer_is_the_one_installed() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let recipe = readme
+        .split("### Custom claims")
+        .nth(1)
+        .and_then(|section| section.split("```js\n").nth(1))
+        .and_then(|block| block.split("\n```").next())
+        .expect("a js block in README's custom-claims recipe");
+    assert_eq!(recipe, USER_CLAIMS_SCRIPT.replace(", e2e_level: 3", ""));
+}

@@ -104,7 +104,10 @@ impl Endpoint {
                         refusal.error,
                         refusal.error_description,
                     ),
-                    _ => error(TokenRequestErrorKind::Status(status.as_u16())),
+                    // A 5xx keeps its kind (it is retried) and what Logto said, if anything.
+                    Ok(refusal) => error(TokenRequestErrorKind::Status(status.as_u16()))
+                        .saying(refusal.error, refusal.error_description),
+                    Err(_) => error(TokenRequestErrorKind::Status(status.as_u16())),
                 });
             }
             let answer: Answer = serde_json::from_slice(&answer)

@@ -55,6 +55,13 @@ impl TokenRequestError {
         }
     }
 
+    /// What the endpoint said besides its status: its `error` and `error_description`.
+    pub(crate) fn saying(mut self, error: String, description: Option<String>) -> Self {
+        self.error = Some(error);
+        self.description = description;
+        self
+    }
+
     pub(crate) fn with_cause(mut self, cause: impl Into<Box<dyn Error + Send + Sync>>) -> Self {
         self.cause = Some(Arc::from(cause.into()));
         self
@@ -116,7 +123,15 @@ impl fmt::Display for TokenRequestError {
                     write!(f, " ({description})")?;
                 }
             }
-            TokenRequestErrorKind::Status(status) => write!(f, "the endpoint answered {status}")?,
+            TokenRequestErrorKind::Status(status) => {
+                write!(f, "the endpoint answered {status}")?;
+                if let Some(error) = &self.error {
+                    write!(f, " with {error}")?;
+                }
+                if let Some(description) = &self.description {
+                    write!(f, " ({description})")?;
+                }
+            }
             TokenRequestErrorKind::Timeout => f.write_str("no answer in time")?,
             TokenRequestErrorKind::Transport => f.write_str("the connection failed")?,
             TokenRequestErrorKind::InvalidResponse => {

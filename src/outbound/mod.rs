@@ -17,6 +17,7 @@ mod token;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
@@ -158,13 +159,35 @@ impl Equivalent<Key> for KeyRef<'_> {
 #[derive(Default)]
 struct Slot {
     cached: ArcSwapOption<Cached>,
-    fetch: Arc<tokio::sync::Mutex<()>>,
+    /// How many fetches ended, failed or not.
+    fetches: AtomicU64,
+    fetch: Arc<tokio::sync::Mutex<Flight>>,
 }
 
-/// A token, and until when it is served (its expiry less the skew, or earlier).
+/// What the single flight remembers of its last fetch when it failed: the tasks that waited
+/// for it get its error instead of asking again, and a failed renewal is not retried at
+/// once by the next cache hit.
+#[derive(Default)]
+struct Flight {
+    failed: Option<Failure>,
+}
+
+struct Failure {
+    /// The slot's `fetches` once this one had ended.
+    fetch: u64,
+    at: Instant,
+    error: TokenRequestError,
+}
+
+/// How long after a failed background renewal the next may start.
+const RENEWAL_RETRY: Duration = Duration::from_secs(5);
+
+/// A token, until when it is served (its expiry less the skew, or earlier), and from when it
+/// is renewed in the background.
 struct Cached {
     token: AccessToken,
     until: Instant,
+    renew_from: Instant,
 }
 
 /// What the cache holds, and how.
@@ -372,33 +395,62 @@ impl LogtoClient {
             },
         };
         let now = Instant::now();
-        if let Some(token) = fresh(&slot, now) {
+        if let Some((token, renew_from)) = fresh(&slot, now) {
             telemetry::outbound_cache_hit(grant);
-            if token.expires().saturating_duration_since(now) < self.shared.renew_ahead {
+            if now >= renew_from {
                 self.renew_in_background(&slot, grant, form(), cap());
             }
             return Ok(token);
         }
-        // Single flight: the first fetches, the others wait and then find its token.
-        let _guard = slot.fetch.lock().await;
-        if let Some(token) = fresh(&slot, Instant::now()) {
+        // Single flight: the first fetches, the others wait and then find its token, or its
+        // error (they do not ask again for a token it could not get).
+        let seen = slot.fetches.load(Ordering::Acquire);
+        let mut flight = slot.fetch.lock().await;
+        if let Some((token, _)) = fresh(&slot, Instant::now()) {
             telemetry::outbound_cache_hit(grant);
             return Ok(token);
         }
-        let token = self.fetch(grant, &form()).await?;
-        self.store(&slot, &token, cap());
-        Ok(token)
+        if let Some(failure) = &flight.failed
+            && failure.fetch > seen
+        {
+            return Err(failure.error.clone());
+        }
+        let result = self.fetch(grant, &form()).await;
+        flight.failed = None;
+        let fetch = slot.fetches.fetch_add(1, Ordering::AcqRel) + 1;
+        match result {
+            Ok(token) => {
+                self.store(&slot, &token, cap());
+                Ok(token)
+            }
+            Err(error) => {
+                flight.failed = Some(Failure {
+                    fetch,
+                    at: Instant::now(),
+                    error: error.clone(),
+                });
+                Err(error)
+            }
+        }
     }
 
     /// Keeps `token` in `slot` until its expiry less the skew (and `cap`, the subject
-    /// token's expiry, less the skew).
+    /// token's expiry, less the skew), and renews it from `renew_ahead` before its expiry. For
+    /// a token that lives less than four times the skew, the skew is a quarter of its
+    /// lifetime, and renewal starts at half of it at the latest: a short-lived token is still
+    /// served from the cache.
     fn store(&self, slot: &Slot, token: &AccessToken, cap: Option<Instant>) {
-        let less_skew = |at: Instant| at.checked_sub(self.shared.skew).unwrap_or(at);
-        let until = less_skew(token.expires());
-        let until = cap.map_or(until, |cap| until.min(less_skew(cap)));
+        let now = Instant::now();
+        let expires = token.expires();
+        let lifetime = expires.saturating_duration_since(now);
+        let skew = self.shared.skew.min(lifetime / 4);
+        let ahead = self.shared.renew_ahead.min(lifetime / 2);
+        let before = |at: Instant, by: Duration| at.checked_sub(by).unwrap_or(now);
+        let until = before(cap.map_or(expires, |cap| expires.min(cap)), skew);
         slot.cached.store(Some(Arc::new(Cached {
             token: token.clone(),
             until,
+            renew_from: before(expires, ahead),
         })));
     }
 
@@ -413,15 +465,34 @@ impl LogtoClient {
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let Ok(guard) = slot.fetch.clone().try_lock_owned() else {
+        let Ok(mut flight) = slot.fetch.clone().try_lock_owned() else {
             return;
         };
+        if flight
+            .failed
+            .as_ref()
+            .is_some_and(|failure| failure.at.elapsed() < RENEWAL_RETRY)
+        {
+            return;
+        }
         let (client, slot) = (self.clone(), slot.clone());
         handle.spawn(async move {
-            let _guard = guard;
             telemetry::outbound_renewal();
-            if let Ok(token) = client.fetch(grant, &form).await {
-                client.store(&slot, &token, cap);
+            let result = client.fetch(grant, &form).await;
+            let fetch = slot.fetches.fetch_add(1, Ordering::AcqRel) + 1;
+            match result {
+                Ok(token) => {
+                    flight.failed = None;
+                    client.store(&slot, &token, cap);
+                }
+                // The current token is still served; callers do not see this error.
+                Err(error) => {
+                    flight.failed = Some(Failure {
+                        fetch,
+                        at: Instant::now(),
+                        error,
+                    });
+                }
             }
         });
     }
@@ -466,14 +537,17 @@ impl LogtoClientBuilder {
     }
 
     /// How long before its expiry a cached token stops being served (a token sent just
-    /// before it expires may expire on its way). Default: 30 seconds.
+    /// before it expires may expire on its way). At most a quarter of the token's lifetime,
+    /// so that a short-lived token is still cached. Default: 30 seconds.
     pub fn expiry_skew(mut self, skew: Duration) -> Self {
         self.skew = skew;
         self
     }
 
     /// When a cached token has less than this left, it is renewed in the background (callers
-    /// get the current one meanwhile, and do not wait). Default: 5 minutes.
+    /// get the current one meanwhile, and do not wait; a failed renewal is tried again 5
+    /// seconds later at the soonest). At most half of the token's lifetime. Default: 5
+    /// minutes.
     pub fn renew_ahead(mut self, ahead: Duration) -> Self {
         self.renew_ahead = ahead;
         self
@@ -534,12 +608,13 @@ impl LogtoClientBuilder {
 }
 
 /// The slot's token, while it may be served at `now`.
-fn fresh(slot: &Slot, now: Instant) -> Option<AccessToken> {
+/// The slot's token if it is still served at `now`, and when its renewal is due.
+fn fresh(slot: &Slot, now: Instant) -> Option<(AccessToken, Instant)> {
     let cached = slot.cached.load();
     cached
         .as_ref()
         .filter(|cached| now < cached.until)
-        .map(|cached| cached.token.clone())
+        .map(|cached| (cached.token.clone(), cached.renew_from))
 }
 
 /// The Management API's resource indicator for the tenant at `endpoint`.

@@ -239,7 +239,8 @@ impl TestIssuer {
         self.shared.token_requests.load(Ordering::SeqCst)
     }
 
-    /// The next `n` token requests get 503.
+    /// The next `n` token requests get 503, with the JSON body of an OAuth error
+    /// (`server_error`).
     pub fn fail_next_token_requests(&self, n: usize) {
         self.shared.token_failures.store(n, Ordering::SeqCst);
     }

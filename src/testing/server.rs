@@ -159,7 +159,12 @@ async fn token_endpoint(
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
         .is_ok();
     if failing {
-        return (StatusCode::SERVICE_UNAVAILABLE, "injected failure").into_response();
+        // As oidc-provider answers a server error.
+        return oauth_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            "injected failure",
+        );
     }
     let Some(client_id) = authenticated(&shared, &headers) else {
         return oauth_error(

@@ -97,14 +97,18 @@ async fn a_thousand_callers_on_an_empty_cache_make_one_request() {
 async fn renewed_ahead_of_expiry_without_making_callers_wait() {
     let issuer = TestIssuer::start().await;
     issuer.register_client("app-1", "secret");
-    issuer.set_token_lifetime(Duration::from_secs(10));
+    // A token that lives less than the default skew (30 s) and renewal window (5 min): still
+    // cached (until a quarter of its lifetime before it expires), renewed from half of it.
+    issuer.set_token_lifetime(Duration::from_secs(4));
     let client = LogtoClient::builder(issuer.endpoint(), "app-1", "secret")
-        .renew_ahead(Duration::from_secs(8))
-        .expiry_skew(Duration::from_secs(1))
         .build()
         .unwrap();
     let request = TokenRequest::resource(API);
     let first = client.token(&request).await.unwrap();
+    assert_eq!(
+        client.token(&request).await.unwrap().secret(),
+        first.secret()
+    );
     assert_eq!(issuer.token_requests(), 1);
     // Inside the renewal window: the current token at once, a new one fetched behind it.
     tokio::time::sleep(Duration::from_millis(2200)).await;
@@ -122,6 +126,31 @@ async fn renewed_ahead_of_expiry_without_making_callers_wait() {
     assert_eq!(issuer.token_requests(), 2);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_waiting_on_a_failed_request_share_its_error() {
+    let issuer = TestIssuer::start().await;
+    issuer.register_client("app-1", "secret");
+    issuer.set_delay(Duration::from_millis(200));
+    let client = LogtoClient::builder(issuer.endpoint(), "app-1", "not the secret")
+        .build()
+        .unwrap();
+    let calls = (0..100).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.token(&TokenRequest::resource(API)).await })
+    });
+    for result in futures_util::future::join_all(calls).await {
+        let error = result.unwrap().unwrap_err();
+        assert_eq!(error.error(), Some("invalid_client"));
+    }
+    // One request for the hundred; a later call asks again.
+    assert_eq!(issuer.token_requests(), 1);
+    client
+        .token(&TokenRequest::resource(API))
+        .await
+        .unwrap_err();
+    assert_eq!(issuer.token_requests(), 2);
+}
+
 #[tokio::test]
 async fn transient_failures_are_retried_and_refusals_are_clear() {
     let (issuer, _state, client) = setup().await;
@@ -136,6 +165,16 @@ async fn transient_failures_are_retried_and_refusals_are_clear() {
         .await
         .unwrap_err();
     assert_eq!(error.kind(), &TokenRequestErrorKind::Status(503));
+    // What Logto said is kept with the status.
+    assert_eq!(
+        (error.error(), error.error_description()),
+        (Some("server_error"), Some("injected failure"))
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("503 with server_error (injected failure)")
+    );
     assert_eq!(issuer.token_requests(), 5);
     assert_eq!(error.endpoint(), format!("{}/token", issuer.issuer()));
     // A wrong secret: Logto's error and description, never the secret, and no retry.

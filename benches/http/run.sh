@@ -7,6 +7,7 @@
 #
 # Settings (environment): THREADS (2), CONNECTIONS (32), DURATION (10s), WARMUP (3s) for wrk;
 # TOKENS (100000), how many fresh tokens the demo mints for the fresh-token scenarios;
+# CACHE_SIZE (bytes; unset: the default 16 MiB, 0: off) sizes the demo's verified-token cache;
 # PEER_AWS_LC=1 adds rows f and g: the peer again, with jsonwebtoken's aws-lc backend installed
 # instead of the rust_crypto one axum-jwt-auth enables (to tell the crate from the backend).
 #
@@ -34,6 +35,10 @@ DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-3s}
 TOKENS=${TOKENS:-100000}
 PEER_AWS_LC=${PEER_AWS_LC:-0}
+CACHE_SIZE=${CACHE_SIZE:-}
+if [ -z "$CACHE_SIZE" ]; then cache_line="on (default 16 MiB)"
+elif [ "$CACHE_SIZE" = 0 ]; then cache_line="off (CACHE_SIZE=0)"
+else cache_line="of $CACHE_SIZE bytes (CACHE_SIZE)"; fi
 here=benches/http
 
 log() { echo "# $*" >&2; }
@@ -104,6 +109,7 @@ ticks_per_s=$(getconf CLK_TCK)
 log "starting the demo (embedded issuer), minting $TOKENS tokens"
 m0=$(date +%s.%N)
 RUST_LOG=warn BIND=127.0.0.1:0 DEMO_TOKENS_FILE="$work/tokens" DEMO_TOKENS="$TOKENS" \
+  DEMO_CACHE_SIZE="$CACHE_SIZE" \
   "$demo_bin" >"$work/demo.out" 2>"$work/demo.out.err" &
 demo_pid=$!
 pids+=("$demo_pid")
@@ -234,7 +240,7 @@ echo "machine:  $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/c
 echo "load:     $load_before (1/5/15 min load average before the runs)"
 echo "wrk:      $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), -t$THREADS -c$CONNECTIONS -d$DURATION, warm-up $WARMUP, loopback"
 echo "rustc:    $(rustc -V)"
-echo "demo:     axum-logto $(crate_version Cargo.lock axum-logto), aws-lc-rs $(crate_version Cargo.lock aws-lc-rs) (feature aws_lc_rs, the default), verified-token cache on (default 16 MiB)"
+echo "demo:     axum-logto $(crate_version Cargo.lock axum-logto), aws-lc-rs $(crate_version Cargo.lock aws-lc-rs) (feature aws_lc_rs, the default), verified-token cache $cache_line"
 echo "peer:     axum-jwt-auth $(crate_version benches/peers/Cargo.lock axum-jwt-auth), jsonwebtoken $(crate_version benches/peers/Cargo.lock jsonwebtoken) + p384 $(crate_version benches/peers/Cargo.lock p384) (feature rust_crypto, set by axum-jwt-auth)"
 [ "$PEER_AWS_LC" = 1 ] && echo "peer f,g: the same, built with --features aws_lc_rs: jsonwebtoken's aws-lc provider (aws-lc-rs $(crate_version benches/peers/Cargo.lock aws-lc-rs)) installed at start-up"
 echo "tokens:   ES384 at+jwt from $issuer; $TOKENS minted by the demo in $(awk -v a="$m0" -v b="$m1" 'BEGIN { printf "%.1f", b - a }') s (incl. start-up)"
@@ -287,7 +293,8 @@ echo "RSS (VmRSS):  demo $(mib "$demo_idle_rss") idle before the runs," \
   "$(mib "$demo_rss") after all $TOKENS distinct tokens ($((f1 - f0)) s to send them after c)"
 awk -v idle="$demo_idle_rss" -v warm="$demo_warm_rss" -v after="$demo_rss" 'BEGIN {
   # The bound is judged from a and b, not from idle: a and b open the 32 connections and
-  # start the runtime's workers, whose buffers and stacks are not the cache's.
+  # wake the runtime workers, whose buffers and stacks are not part of the cache (a run with
+  # CACHE_SIZE=0 grows as much from idle to a and b, and nothing after).
   bound = 16 * 1024
   printf "              growth from idle %.1f MiB, from a and b %.1f MiB; a and b + the 16 MiB cache bound = %.1f MiB: %s\n",
     (after - idle) / 1024, (after - warm) / 1024, (warm + bound) / 1024,

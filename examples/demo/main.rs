@@ -36,6 +36,8 @@
 //! to that file before it listens. Each is a distinct token (its own `jti`) like the printed
 //! `read:docs` one: `sub: demo-user`, `aud: https://api.example.com`, `scope: read:docs`, valid
 //! for one hour. Both variables must be set together, and only without `LOGTO_ENDPOINT`.
+//! `DEMO_CACHE_SIZE=<bytes>` sizes the verified-token cache (16 MiB by default; `0` turns it
+//! off), to tell the cache's memory from the rest of the process's.
 
 mod app;
 mod revocations;
@@ -135,6 +137,13 @@ async fn main() -> Result<(), Box<dyn Error>> {
     // Revocations shared with the other replicas of the demo through Redis.
     if let Some(url) = env("REDIS_URL") {
         builder = builder.revocation_store(RedisRevocations::new(&url)?);
+    }
+    // For load tests: the verified-token cache's size in bytes (`0` turns it off).
+    if let Some(size) = env("DEMO_CACHE_SIZE") {
+        let size = size
+            .parse()
+            .map_err(|_| format!("DEMO_CACHE_SIZE must be a number of bytes, not {size:?}"))?;
+        builder = builder.verified_token_cache_size(size);
     }
     let logto = builder.build()?;
     let signing_key = env("LOGTO_WEBHOOK_SIGNING_KEY");

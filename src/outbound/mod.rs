@@ -524,7 +524,9 @@ impl LogtoClientBuilder {
 
     /// Uses your own `reqwest::Client` (see
     /// [`LogtoStateBuilder::http_client`](crate::LogtoStateBuilder::http_client) for the
-    /// version to build it with). Default: the crate's rustls client.
+    /// version to build it with). Default: the crate's rustls client, which follows no
+    /// redirect. Build yours with `redirect(reqwest::redirect::Policy::none())` too: each
+    /// request carries the application's secret, and an exchange the caller's token.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
         self

@@ -8,7 +8,6 @@
 //!
 //! Without `LOGTO_SOURCE` both are unavailable and the tests skip ([`available`]).
 // The fixture serves the suites that later join this binary too: not every helper is used yet.
-#![allow(dead_code)]
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -196,8 +195,6 @@ struct Supervisor {
 pub(crate) struct Logto {
     /// `http://127.0.0.1:<port>`: core's endpoint (issuer `<endpoint>/oidc`).
     pub(crate) endpoint: String,
-    /// The admin port's endpoint (the admin tenant; unused by the tests so far).
-    pub(crate) admin_endpoint: String,
     /// This instance's run directory: `core.log`, `postgres.log`, `seed.log`.
     pub(crate) run_dir: PathBuf,
     /// The Management API, as the bootstrap application.
@@ -252,7 +249,6 @@ impl Logto {
         let endpoint = text("/endpoint");
         Ok(Self {
             management: Management::new(&endpoint, &text("/m2m/id"), &text("/m2m/secret")),
-            admin_endpoint: text("/adminEndpoint"),
             endpoint,
             run_dir,
             supervisor: Mutex::new(supervisor),
@@ -267,11 +263,6 @@ impl Logto {
     /// `<endpoint>/oidc/token`.
     pub(crate) fn token_endpoint(&self) -> String {
         format!("{}/oidc/token", self.endpoint)
-    }
-
-    /// Core's log, for failure messages.
-    pub(crate) fn core_log(&self) -> PathBuf {
-        self.run_dir.join("core.log")
     }
 
     /// Stops Logto core (the database keeps running). Blocking.

@@ -6,7 +6,6 @@
 //! token or a secret). The client keeps no idle connections, so one `Management` serves tests
 //! running on different Tokio runtimes.
 // The fixture serves the suites that later join this binary too: not every helper is used yet.
-#![allow(dead_code)]
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -40,7 +39,6 @@ pub(crate) fn http_client() -> reqwest::Client {
 /// An API resource and its scopes.
 #[derive(Debug, Clone)]
 pub(crate) struct Resource {
-    pub(crate) id: String,
     pub(crate) indicator: String,
     /// (name, id) of each scope.
     pub(crate) scopes: Vec<(String, String)>,
@@ -212,13 +210,12 @@ impl Management {
             ids.push(((*scope).to_owned(), text(&created, "id")));
         }
         Resource {
-            id,
             indicator: indicator.to_owned(),
             scopes: ids,
         }
     }
 
-    /// A role of `kind` (`User` or `MachineOnly`) granting the API scopes `scope_ids`.
+    /// A role of `kind` (`User` or `MachineToMachine`) granting the API scopes `scope_ids`.
     pub(crate) async fn create_role(&self, name: &str, kind: &str, scope_ids: &[String]) -> String {
         let created = self
             .post(
@@ -234,7 +231,7 @@ impl Management {
         text(&created, "id")
     }
 
-    /// An application of `kind` (`MachineOnly`, `Traditional`, `SPA`…), with its secret
+    /// An application of `kind` (`MachineToMachine`, `Traditional`, `SPA`…), with its secret
     /// when it has one. `extra` is merged into the creation body (redirect URIs, custom data,
     /// custom client metadata).
     pub(crate) async fn create_app(&self, name: &str, kind: &str, extra: Value) -> App {
@@ -295,7 +292,7 @@ impl Management {
         text(&created, "id")
     }
 
-    /// An organization role of `kind` (`User` or `MachineOnly`) with organization scopes
+    /// An organization role of `kind` (`User` or `MachineToMachine`) with organization scopes
     /// and organization-level API resource scopes; its id.
     pub(crate) async fn create_organization_role(
         &self,
@@ -346,7 +343,7 @@ impl Management {
     }
 
     /// Adds the machine-to-machine application to the organization with the organization
-    /// roles `roles` (of type `MachineOnly`).
+    /// roles `roles` (of type `MachineToMachine`).
     pub(crate) async fn add_organization_app(
         &self,
         organization: &str,

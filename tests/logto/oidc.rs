@@ -2,7 +2,6 @@
 //! sign-in without a browser (authorization code + PKCE, the sign-in page's Experience API in
 //! between), the `refresh_token` grant (organizations, other resources), and token exchange.
 // The fixture serves the suites that later join this binary too: not every helper is used yet.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 
@@ -345,7 +344,3 @@ pub(crate) fn decode(token: &str, index: usize) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
 }
 
-/// A JWT's payload.
-pub(crate) fn claims(token: &str) -> Value {
-    decode(token, 1)
-}

@@ -1,8 +1,9 @@
 //! Real MCP clients that no one here wrote, against the MCP server example
 //! (`examples/mcp_server`) behind `LogtoLayer` with its `McpPolicy`, over loopback, with real
 //! tokens of the test issuer: rmcp's own client (the Rust SDK, streamable HTTP over reqwest)
-//! at both protocol generations, and the official TypeScript client
-//! (`@modelcontextprotocol/client`, `tests/mcp_client/client.mjs`) driven by Node. Each sees
+//! at both protocol generations, and the official TypeScript clients driven by Node: the SDK's
+//! v2 `@modelcontextprotocol/client` (`tests/mcp_client/client.mjs`) at both generations, and
+//! its 1.x `@modelcontextprotocol/sdk` (`client-v1.mjs`), which steps up by itself. Each sees
 //! `add_note` refused with 403 `insufficient_scope` naming `write:notes` (the step-up signal)
 //! with a `read:notes` token, and succeed with a new token that has it. A recording layer in
 //! front of the server keeps what each client sent (the revision, `Mcp-Method`, `Mcp-Name`,
@@ -38,6 +39,8 @@ use serde_json::{Value, json};
 /// What one request carried, and the status it got.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Sent {
+    /// The request's path.
+    path: String,
     /// The JSON-RPC method of its body (`None` for a GET, or a body without one).
     body_method: Option<String>,
     /// `MCP-Protocol-Version`.
@@ -54,6 +57,7 @@ type Log = Arc<Mutex<Vec<Sent>>>;
 /// Keeps what each request sent, then hands it on unchanged.
 async fn record(State(log): State<Log>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_owned();
     let header = |name: &str| {
         parts
             .headers
@@ -73,6 +77,7 @@ async fn record(State(log): State<Log>, request: Request, next: Next) -> Respons
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
     log.lock().unwrap().push(Sent {
+        path,
         body_method,
         version,
         method,
@@ -284,10 +289,12 @@ fn typescript_client() -> Option<PathBuf> {
                 );
                 return None;
             }
-            if !dir
-                .join("node_modules/@modelcontextprotocol/client")
-                .exists()
-            {
+            let installed = ["client", "sdk"].iter().all(|package| {
+                dir.join("node_modules/@modelcontextprotocol")
+                    .join(package)
+                    .exists()
+            });
+            if !installed {
                 let status = Command::new("npm")
                     .args(["ci", "--no-audit", "--no-fund"])
                     .current_dir(&dir)
@@ -303,10 +310,21 @@ fn typescript_client() -> Option<PathBuf> {
 
 /// Runs `client.mjs` in `mode` against a fresh server: its printed steps, and what it sent.
 async fn typescript_walk(dir: &Path, mode: &str) -> (Vec<Value>, Vec<Sent>, String) {
-    let (endpoint, metadata, reader, writer, log, _issuer) = server().await;
+    let (steps, sent, metadata, _) = node_walk(dir, "client.mjs", mode).await;
+    (steps, sent, metadata)
+}
+
+/// Runs `script` in `mode` against a fresh server: its printed steps, what it sent, the
+/// metadata URL and the issuer.
+async fn node_walk(
+    dir: &Path,
+    script: &str,
+    mode: &str,
+) -> (Vec<Value>, Vec<Sent>, String, String) {
+    let (endpoint, metadata, reader, writer, log, issuer) = server().await;
     let mut child = tokio::process::Command::new("node");
     child
-        .arg("client.mjs")
+        .arg(script)
         .current_dir(dir)
         .env("MCP_URL", &endpoint)
         .env("READ_TOKEN", &reader)
@@ -320,7 +338,7 @@ async fn typescript_walk(dir: &Path, mode: &str) -> (Vec<Value>, Vec<Sent>, Stri
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
-        "client.mjs {mode} failed:\n{stdout}\n{}",
+        "{script} {mode} failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     let steps = stdout
@@ -328,7 +346,7 @@ async fn typescript_walk(dir: &Path, mode: &str) -> (Vec<Value>, Vec<Sent>, Stri
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
     let sent = log.lock().unwrap().clone();
-    (steps, sent, metadata)
+    (steps, sent, metadata, issuer.issuer().to_owned())
 }
 
 /// The steps every run prints, whatever the revision.
@@ -395,4 +413,56 @@ async fn the_typescript_client_in_legacy_mode_sends_no_headers() {
         (Some("2025-11-25"), None, None)
     );
     sent(&log, "initialize", 200);
+}
+
+#[tokio::test]
+async fn the_typescript_sdk_1x_client_steps_up_by_itself_on_the_challenge() {
+    let Some(dir) = typescript_client() else {
+        return;
+    };
+    let (steps, log, metadata, issuer) = node_walk(&dir, "client-v1.mjs", "").await;
+    let step = |name: &str| {
+        steps
+            .iter()
+            .find(|step| step["step"] == name)
+            .unwrap_or_else(|| panic!("no step {name} in {steps:?}"))
+    };
+    assert_eq!(
+        step("connected")["protocolVersion"],
+        "2025-11-25",
+        "{steps:?}"
+    );
+    assert_eq!(
+        step("tools")["names"],
+        json!(["add_note", "list_notes", "whoami"])
+    );
+    // The 403's challenge sent the client to the tenant's authorization endpoint (found
+    // through the protected-resource metadata) for the scope it named, for this resource.
+    let refused = step("add_note");
+    assert_eq!(refused["refused"], true, "{refused}");
+    assert_eq!(refused["unauthorized"], true, "{refused}");
+    assert_eq!(
+        refused["authorizationEndpoint"],
+        format!("{issuer}/auth"),
+        "{refused}"
+    );
+    assert_eq!(refused["scope"], "write:notes", "{refused}");
+    assert_eq!(refused["resource"], MCP_AUDIENCE, "{refused}");
+    assert_eq!(step("add_note with write:notes")["isError"], false);
+    // The header-less generation: the layer read the operation from the body.
+    let refused = sent(&log, "tools/call", 403);
+    assert_eq!(
+        (
+            refused.version.as_deref(),
+            refused.method.as_deref(),
+            refused.name.as_deref()
+        ),
+        (Some("2025-11-25"), None, None)
+    );
+    sent(&log, "initialize", 200);
+    // It read the metadata the challenge named.
+    assert!(
+        log.iter().any(|sent| metadata.ends_with(&sent.path)),
+        "{log:?}"
+    );
 }

@@ -343,4 +343,3 @@ pub(crate) fn decode(token: &str, index: usize) -> Value {
     let part = token.split('.').nth(index).expect("a JWT part");
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
 }
-

@@ -251,17 +251,23 @@ async fn rmcp_at_2025_06_18_sends_no_headers_and_the_layer_reads_the_body() {
     let (log, _) = rmcp_walk(false).await;
     let initialize = sent(&log, "initialize", 200);
     assert_eq!(initialize.method, None);
-    let refused = sent(&log, "tools/call", 403);
+    body_read_for_the_refused_call(&log, "2025-06-18");
+    sent(&log, "tools/call", 200);
+    sent(&log, "notifications/initialized", 202);
+}
+
+/// At a revision without `Mcp-Method`/`Mcp-Name` (`version`): the refused `tools/call` sent
+/// neither header, so the layer read the operation from the body.
+fn body_read_for_the_refused_call(log: &[Sent], version: &str) {
+    let refused = sent(log, "tools/call", 403);
     assert_eq!(
         (
             refused.version.as_deref(),
             refused.method.as_deref(),
             refused.name.as_deref()
         ),
-        (Some("2025-06-18"), None, None)
+        (Some(version), None, None)
     );
-    sent(&log, "tools/call", 200);
-    sent(&log, "notifications/initialized", 202);
 }
 
 /// `tests/mcp_client`, installed (`npm ci`) on first use; `None` when Node.js is missing and
@@ -403,15 +409,7 @@ async fn the_typescript_client_in_legacy_mode_sends_no_headers() {
     let (steps, log, metadata) = typescript_walk(&dir, "legacy").await;
     assert_eq!(steps[0]["protocolVersion"], "2025-11-25", "{steps:?}");
     assert_the_walk(&steps, &metadata);
-    let refused = sent(&log, "tools/call", 403);
-    assert_eq!(
-        (
-            refused.version.as_deref(),
-            refused.method.as_deref(),
-            refused.name.as_deref()
-        ),
-        (Some("2025-11-25"), None, None)
-    );
+    body_read_for_the_refused_call(&log, "2025-11-25");
     sent(&log, "initialize", 200);
 }
 
@@ -450,15 +448,7 @@ async fn the_typescript_sdk_1x_client_steps_up_by_itself_on_the_challenge() {
     assert_eq!(refused["resource"], MCP_AUDIENCE, "{refused}");
     assert_eq!(step("add_note with write:notes")["isError"], false);
     // The header-less generation: the layer read the operation from the body.
-    let refused = sent(&log, "tools/call", 403);
-    assert_eq!(
-        (
-            refused.version.as_deref(),
-            refused.method.as_deref(),
-            refused.name.as_deref()
-        ),
-        (Some("2025-11-25"), None, None)
-    );
+    body_read_for_the_refused_call(&log, "2025-11-25");
     sent(&log, "initialize", 200);
     // It read the metadata the challenge named.
     assert!(

@@ -25,6 +25,12 @@ const KEY: &str = "whsec-0123456789abcdefghijklmnopqr";
 /// `GET /docs` (`read:docs`), `GET /orgs/{org_id}/members`, and the webhook at
 /// `POST /webhooks/logto`.
 fn app(state: axum_logto::LogtoState) -> Router {
+    app_signed_with(state, KEY)
+}
+
+/// [`app`] with the webhook's signing key `key`, made by `webhook_router` (which is
+/// `webhook(key).router(path)` in one call).
+fn app_signed_with(state: axum_logto::LogtoState, key: &str) -> Router {
     Router::new()
         .route(
             "/docs",
@@ -34,7 +40,7 @@ fn app(state: axum_logto::LogtoState) -> Router {
             "/orgs/{org_id}/members",
             get(|org: OrgToken<OrgFromPath>| async move { org.sub().to_owned() }),
         )
-        .merge(state.webhook(KEY).router("/webhooks/logto"))
+        .merge(state.webhook_router("/webhooks/logto", key))
         .with_state(state)
 }
 
@@ -307,18 +313,7 @@ async fn a_removed_scope_revokes_every_token_issued_before() {
 #[tokio::test]
 async fn a_member_removed_revokes_every_token_for_the_organization_issued_before() {
     let (issuer, state) = setup().await;
-    // `webhook_router` is `webhook(key).router(path)` in one call.
-    let app = Router::new()
-        .route(
-            "/docs",
-            get(|auth: RequireScopes<ReadDocs>| async move { auth.sub().to_owned() }),
-        )
-        .route(
-            "/orgs/{org_id}/members",
-            get(|org: OrgToken<OrgFromPath>| async move { org.sub().to_owned() }),
-        )
-        .merge(state.webhook_router("/webhooks/logto", KEY))
-        .with_state(state.clone());
+    let app = app(state.clone());
     let member = |sub: &str, org: &str| bearer(&issuer.token().sub(sub).org_audience(org).sign());
     let (a1, b1, b2) = (member("a", "o1"), member("b", "o1"), member("b", "o2"));
     let global = bearer(&issuer.token().sub("b").scopes(["read:docs"]).sign());
@@ -365,13 +360,7 @@ async fn a_member_removed_revokes_every_token_for_the_organization_issued_before
 #[tokio::test]
 async fn an_empty_signing_key_refuses_every_delivery() {
     let (issuer, state) = setup().await;
-    let app = Router::new()
-        .route(
-            "/docs",
-            get(|auth: RequireScopes<ReadDocs>| async move { auth.sub().to_owned() }),
-        )
-        .merge(state.webhook_router("/webhooks/logto", ""))
-        .with_state(state.clone());
+    let app = app_signed_with(state.clone(), "");
     let alice = bearer(&issuer.token().sub("alice").scopes(["read:docs"]).sign());
     // Anyone can compute a signature under the empty key.
     let body = suspension("alice", SystemTime::now());

@@ -115,9 +115,18 @@ mod enabled {
         counter!("axum_logto_webhooks_total", "event" => event, "outcome" => outcome).increment(1);
     }
 
-    pub(crate) fn outbound_request(grant: &'static str, outcome: &'static str) {
-        counter!("axum_logto_outbound_token_requests_total", "grant" => grant, "outcome" => outcome)
-            .increment(1);
+    pub(crate) fn outbound_request(
+        grant: &'static str,
+        cause: &'static str,
+        outcome: &'static str,
+    ) {
+        counter!(
+            "axum_logto_outbound_token_requests_total",
+            "grant" => grant,
+            "cause" => cause,
+            "outcome" => outcome
+        )
+        .increment(1);
     }
 
     pub(crate) fn outbound_cache_hit(grant: &'static str) {
@@ -158,7 +167,7 @@ mod enabled {
     #[inline(always)]
     pub(crate) fn webhook(_: &'static str, _: &'static str) {}
     #[inline(always)]
-    pub(crate) fn outbound_request(_: &'static str, _: &'static str) {}
+    pub(crate) fn outbound_request(_: &'static str, _: &'static str, _: &'static str) {}
     #[inline(always)]
     pub(crate) fn outbound_cache_hit(_: &'static str) {}
     #[inline(always)]

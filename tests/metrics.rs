@@ -12,7 +12,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum_logto::testing::{KeyAlgorithm, TestIssuer};
-use axum_logto::{Auth, RequireScopes, scopes};
+use axum_logto::{Auth, LogtoClient, RequireScopes, TokenRequest, scopes};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use support::{API, bearer, call};
 
@@ -85,12 +85,21 @@ impl Seen {
     /// Every label value is one of the documented, fixed ones.
     fn labels_are_bounded(&self) {
         let allowed: HashMap<&str, Vec<&str>> = HashMap::from([
-            ("outcome", vec!["accepted", "refused"]),
+            ("outcome", vec!["accepted", "refused", "ok"]),
             ("document", vec!["discovery", "jwks"]),
             (
                 "cause",
-                vec!["first_load", "preload", "timer", "unknown_kid"],
+                vec![
+                    "first_load",
+                    "preload",
+                    "timer",
+                    "unknown_kid",
+                    "miss",
+                    "renewal",
+                    "uncached",
+                ],
             ),
+            ("grant", vec!["client_credentials", "token_exchange"]),
             (
                 "result",
                 vec![
@@ -337,6 +346,43 @@ async fn each_metric_moves_for_its_case() {
     assert_eq!(
         seen.counter("axum_logto_verified_cache_misses_total", &[]),
         40
+    );
+
+    // Outbound tokens: a request for a token not cached (`miss`), then a cache hit; a refusal.
+    issuer.register_client("app-1", "secret-of-app-1");
+    let client = LogtoClient::builder(issuer.endpoint(), "app-1", "secret-of-app-1")
+        .build()
+        .unwrap();
+    let request = TokenRequest::resource(API);
+    client.token(&request).await.unwrap();
+    client.token(&request).await.unwrap();
+    LogtoClient::builder(issuer.endpoint(), "app-1", "wrong")
+        .build()
+        .unwrap()
+        .token(&request)
+        .await
+        .unwrap_err();
+    let seen = Seen::take(&snapshotter);
+    let requests = |cause, outcome| {
+        seen.counter(
+            "axum_logto_outbound_token_requests_total",
+            &[
+                ("grant", "client_credentials"),
+                ("cause", cause),
+                ("outcome", outcome),
+            ],
+        )
+    };
+    assert_eq!(
+        (requests("miss", "ok"), requests("miss", "refused")),
+        (1, 1)
+    );
+    assert_eq!(
+        seen.counter(
+            "axum_logto_outbound_token_cache_hits_total",
+            &[("grant", "client_credentials")]
+        ),
+        1
     );
     seen.labels_are_bounded();
 }

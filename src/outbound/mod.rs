@@ -33,7 +33,7 @@ use endpoint::Endpoint;
 
 use crate::keys::default_client;
 use crate::settings::DEFAULT_FETCH_TIMEOUT;
-use crate::state::{ConfigError, endpoint_url, parse_url};
+use crate::state::{ConfigError, LogtoState, endpoint_url, parse_url};
 use crate::telemetry;
 
 /// Default of [`LogtoClientBuilder::expiry_skew`]: 30 seconds.
@@ -293,6 +293,31 @@ impl LogtoClient {
         }
     }
 
+    /// A client for the tenant whose tokens `logto` validates: the token endpoint of its issuer
+    /// (`<issuer>/token`, where Logto serves it, behind a custom domain too), as the
+    /// application `app_id` with its secret `app_secret`. The same as [`builder`](Self::builder)
+    /// with the state's endpoint otherwise.
+    ///
+    /// ```
+    /// use axum_logto::{LogtoClient, LogtoState};
+    ///
+    /// let logto = LogtoState::builder("https://my-tenant.logto.app")
+    ///     .audience("https://api.example.com")
+    ///     .build()
+    ///     .unwrap();
+    /// let client = LogtoClient::builder_for(&logto, "app-id", "app-secret").build().unwrap();
+    /// assert_eq!(client.token_endpoint(), "https://my-tenant.logto.app/oidc/token");
+    /// ```
+    pub fn builder_for(
+        logto: &LogtoState,
+        app_id: impl Into<String>,
+        app_secret: impl Into<String>,
+    ) -> LogtoClientBuilder {
+        let issuer = logto.issuer();
+        let endpoint = issuer.strip_suffix("/oidc").unwrap_or(issuer);
+        Self::builder(endpoint, app_id, app_secret).token_endpoint(format!("{issuer}/token"))
+    }
+
     /// The token endpoint asked.
     pub fn token_endpoint(&self) -> &str {
         &self.shared.endpoint.url
@@ -351,7 +376,7 @@ impl LogtoClient {
         };
         let Some(jti) = subject.jti() else {
             // No `jti`: nothing to cache it by.
-            return self.fetch("token_exchange", &form()).await;
+            return self.fetch("token_exchange", "uncached", &form()).await;
         };
         let key = KeyRef::OnBehalf {
             sub: subject.sub(),
@@ -415,7 +440,7 @@ impl LogtoClient {
         {
             return Err(failure.error.clone());
         }
-        let result = self.fetch(grant, &form()).await;
+        let result = self.fetch(grant, "miss", &form()).await;
         flight.failed = None;
         let fetch = slot.fetches.fetch_add(1, Ordering::AcqRel) + 1;
         match result {
@@ -478,7 +503,7 @@ impl LogtoClient {
         let (client, slot) = (self.clone(), slot.clone());
         handle.spawn(async move {
             telemetry::outbound_renewal();
-            let result = client.fetch(grant, &form).await;
+            let result = client.fetch(grant, "renewal", &form).await;
             let fetch = slot.fetches.fetch_add(1, Ordering::AcqRel) + 1;
             match result {
                 Ok(token) => {
@@ -497,18 +522,20 @@ impl LogtoClient {
         });
     }
 
-    /// One token request, counted and, when it fails, logged in one line.
+    /// One token request, counted by why it was made (`cause`: `miss`, `renewal`,
+    /// `uncached`) and, when it fails, logged in one line.
     async fn fetch(
         &self,
         grant: &'static str,
+        cause: &'static str,
         form: &[(&'static str, String)],
     ) -> Result<AccessToken, TokenRequestError> {
         let result = self.shared.endpoint.request(form).await;
         match &result {
-            Ok(_) => telemetry::outbound_request(grant, "ok"),
+            Ok(_) => telemetry::outbound_request(grant, cause, "ok"),
             Err(error) => {
-                telemetry::outbound_request(grant, error.name());
-                tracing::warn!(grant, "{error}");
+                telemetry::outbound_request(grant, cause, error.name());
+                tracing::warn!(grant, cause, "{error}");
             }
         }
         result

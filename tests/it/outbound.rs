@@ -69,6 +69,20 @@ async fn a_token_as_the_application_for_another_api() {
     }
 }
 
+#[tokio::test]
+async fn a_client_for_the_tenant_of_a_state() {
+    let (issuer, state, _) = setup().await;
+    let client = LogtoClient::builder_for(&state, "app-1", "s3cr3t-of-app-1")
+        .build()
+        .unwrap();
+    assert_eq!(
+        client.token_endpoint(),
+        format!("{}/token", issuer.issuer())
+    );
+    let token = client.token(&TokenRequest::resource(API)).await.unwrap();
+    assert_eq!(state.validate(token.secret()).await.unwrap().sub(), "app-1");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_callers_on_an_empty_cache_make_one_request() {
     let (issuer, _state, client) = setup().await;

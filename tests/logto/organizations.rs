@@ -2,7 +2,7 @@
 //! tokens (`aud` the API, plus `organization_id`), for a user (the `refresh_token` grant with
 //! `organization_id`) and for a machine-to-machine application in an organization.
 
-use axum_logto::AuthError;
+use axum_logto::{AuthError, Policy};
 use reqwest::Method;
 use serde_json::json;
 
@@ -149,6 +149,22 @@ async fn user_organization_level_api_token_passes_organization_api_routes_only()
         logto.validate(&token).await,
         Err(AuthError::OrgLevelToken)
     ));
+    // Outside Axum: the organization-level API model, and `authorize` with the routes' policy,
+    // decide as the route did.
+    let info = logto.validate_org_api_token(&token, &w.acme).await.unwrap();
+    assert_eq!(
+        (info.sub(), info.org_id()),
+        (w.alice.id.as_str(), Some(w.acme.as_str()))
+    );
+    assert!(matches!(
+        logto.validate_org_api_token(&token, &w.globex).await,
+        Err(AuthError::WrongOrg)
+    ));
+    let policy = Policy::org_api(Some(&w.acme)).scopes::<api::ReadReports>();
+    assert!(logto.authorize(&token, &policy).await.is_ok());
+    let elsewhere = Policy::org_api(Some(&w.globex)).scopes::<api::ReadReports>();
+    let refused = logto.authorize(&token, &elsewhere).await.unwrap_err();
+    assert_eq!(refused.status(), 403);
     // The opt-in takes it on global routes.
     let opted = state_builder(&w.logto.endpoint, API)
         .allow_org_level_tokens()

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use axum_logto::testing::{TestIssuer, sign_webhook};
 use reqwest::StatusCode;
-use serde_json::json;
 
+use crate::common::webhook::suspension;
 use crate::common::{API, KillOnDrop, demo_binary};
 use crate::redis_server::{RedisServer, free_port, redis_available};
 
@@ -76,21 +76,7 @@ async fn until(base: &str, token: &str, status: StatusCode, limit: Duration) -> 
 
 /// Logto's delivery for a suspended user, signed.
 async fn suspend(base: &str, user: &str) -> StatusCode {
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap();
-    let body = json!({
-        "event": "User.SuspensionStatus.Updated",
-        "createdAt": iso8601(now),
-        "hookId": "hook-1",
-        "path": format!("/users/{user}/is-suspended"),
-        "method": "PATCH",
-        "status": 200,
-        "params": {"userId": user},
-        "matchedRoute": "/users/:userId/is-suspended",
-        "data": {"id": user, "isSuspended": true}
-    })
-    .to_string();
+    let body = suspension(user, SystemTime::now()).to_string();
     reqwest::Client::new()
         .post(format!("{base}/webhooks/logto"))
         .header("content-type", "application/json")
@@ -104,28 +90,6 @@ async fn suspend(base: &str, user: &str) -> StatusCode {
         .await
         .unwrap()
         .status()
-}
-
-/// `since` (after the epoch) as `YYYY-MM-DDTHH:mm:ss.sssZ`.
-fn iso8601(since: Duration) -> String {
-    let secs = since.as_secs().cast_signed();
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        since.subsec_millis()
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,6 +14,7 @@ use axum_logto::{
 };
 use serde_json::{Value, json};
 
+use crate::common::webhook::{iso8601, suspension};
 use crate::common::{bearer, call, setup};
 
 scopes! {
@@ -44,30 +45,6 @@ fn app_signed_with(state: axum_logto::LogtoState, key: &str) -> Router {
         .with_state(state)
 }
 
-fn iso(at: SystemTime) -> String {
-    // RFC 3339 UTC with milliseconds, as JavaScript's toISOString writes it.
-    let since = at.duration_since(SystemTime::UNIX_EPOCH).unwrap();
-    let secs = since.as_secs().cast_signed();
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil from days (H. Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        since.subsec_millis()
-    )
-}
-
 async fn deliver(app: &Router, body: &Value, signature: Option<String>) -> (StatusCode, Value) {
     let body = body.to_string();
     let mut request = Request::post("/webhooks/logto").header("content-type", "application/json");
@@ -80,20 +57,6 @@ async fn deliver(app: &Router, body: &Value, signature: Option<String>) -> (Stat
 
 fn signed(body: &Value) -> Option<String> {
     Some(sign_webhook(KEY, body.to_string().as_bytes()))
-}
-
-fn suspension(user: &str, at: SystemTime) -> Value {
-    json!({
-        "event": "User.SuspensionStatus.Updated",
-        "createdAt": iso(at),
-        "hookId": "hook-1",
-        "path": format!("/users/{user}/is-suspended"),
-        "method": "PATCH",
-        "status": 200,
-        "params": {"userId": user},
-        "matchedRoute": "/users/:userId/is-suspended",
-        "data": {"id": user, "isSuspended": true}
-    })
 }
 
 #[tokio::test]
@@ -266,7 +229,7 @@ async fn forged_tampered_replayed_and_oversized_deliveries_change_nothing() {
         StatusCode::BAD_REQUEST
     );
     // Logto's own test delivery is signed too: it must not revoke.
-    let test = json!({"event": "Role.Deleted", "createdAt": iso(SystemTime::now()), "hookId": "h",
+    let test = json!({"event": "Role.Deleted", "createdAt": iso8601(SystemTime::now()), "hookId": "h",
                       "userAgent": "fake-user-agent", "path": "/fake-path/:id", "method": "POST",
                       "status": 200, "params": {"id": "fake-id"}, "data": {"result": "success"}});
     assert_eq!(
@@ -287,7 +250,7 @@ async fn a_removed_scope_revokes_every_token_issued_before() {
     let (issuer, state) = setup().await;
     let app = app(state.clone());
     let before = bearer(&issuer.token().sub("u1").scopes(["read:docs"]).sign());
-    let body = json!({"event": "Role.Scopes.Updated", "createdAt": iso(SystemTime::now()),
+    let body = json!({"event": "Role.Scopes.Updated", "createdAt": iso8601(SystemTime::now()),
                       "hookId": "h", "path": "/roles/r1/scopes/s1", "method": "DELETE", "status": 204,
                       "params": {"id": "r1", "scopeId": "s1"}, "matchedRoute": "/roles/:id/scopes/:scopeId"});
     assert_eq!(
@@ -322,7 +285,7 @@ async fn a_member_removed_revokes_every_token_for_the_organization_issued_before
         async move { call(&app, path, &[("authorization", &token)]).await.status }
     };
     // Logto's delivery for `DELETE /api/organizations/o1/users/a`.
-    let removed = json!({"event": "Organization.Membership.Updated", "createdAt": iso(SystemTime::now()),
+    let removed = json!({"event": "Organization.Membership.Updated", "createdAt": iso8601(SystemTime::now()),
                          "hookId": "h", "path": "/organizations/o1/users/a", "method": "DELETE",
                          "status": 204, "params": {"id": "o1", "userId": "a"},
                          "matchedRoute": "/organizations/:id/users/:userId", "organizationId": "o1"});
@@ -346,7 +309,7 @@ async fn a_member_removed_revokes_every_token_for_the_organization_issued_before
         [Revocation::Org { org_id, .. }] if org_id == "o1"
     ));
     // A member added takes nothing away.
-    let added = json!({"event": "Organization.Membership.Updated", "createdAt": iso(SystemTime::now()),
+    let added = json!({"event": "Organization.Membership.Updated", "createdAt": iso8601(SystemTime::now()),
                        "hookId": "h", "path": "/organizations/o2/users", "method": "POST",
                        "status": 201, "params": {"id": "o2"}, "organizationId": "o2"});
     assert_eq!(

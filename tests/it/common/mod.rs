@@ -50,6 +50,7 @@ pub(crate) async fn call(app: &Router, path: &str, headers: &[(&str, &str)]) -> 
 
 pub(crate) mod provider;
 pub(crate) mod python;
+pub(crate) mod webhook;
 
 /// The API resource indicator of the MCP server tests (as `tests/provider/server.mjs`
 /// registers it). Logto's MCP guide registers the server's URL with a trailing slash; the
